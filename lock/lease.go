@@ -1,0 +1,213 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrReleased is what Lease.Err returns after Release.
+var ErrReleased = errors.New("lease released")
+
+// Lease is a granted lease. It renews itself until Release, or until it can
+// no longer be proven valid: then Done is closed, Context is cancelled and
+// Err says why, strictly before any other process can be granted the lease.
+type Lease struct {
+	g   Grant
+	cfg *config
+
+	deadline atomic.Int64 // monoNow nanoseconds; the lease is valid before it
+
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	endOnce  sync.Once
+	err      error // set once, before done is closed
+	done     chan struct{}
+	stop     chan struct{} // closed by Release: stops renewing
+	stopOnce sync.Once
+	renewed  chan struct{} // closed when the renewal loop has returned
+}
+
+func newLease(g Grant, cfg *config, stamp time.Duration) *Lease {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	l := &Lease{
+		g: g, cfg: cfg, ctx: ctx, cancel: cancel,
+		done: make(chan struct{}), stop: make(chan struct{}), renewed: make(chan struct{}),
+	}
+	l.deadline.Store(int64(l.deadlineFrom(stamp)))
+	go l.renewLoop()
+	go l.watchdog()
+	return l
+}
+
+// deadlineFrom is the end of a lease stamped at stamp: a margin before the
+// earliest moment a waiter may take over (stamp + lease + margin).
+func (l *Lease) deadlineFrom(stamp time.Duration) time.Duration {
+	return stamp + l.cfg.lease - safetyMargin(l.cfg.lease)
+}
+
+// Token is the fencing token of this grant: strictly greater than every
+// token granted before for this folder. Store it with every write that must
+// be refused if a later holder wrote first.
+func (l *Lease) Token() uint64 { return l.g.Token() }
+
+// Done is closed when the lease ends: lost or released.
+func (l *Lease) Done() <-chan struct{} { return l.done }
+
+// Context is cancelled when the lease ends; its cause is Err.
+func (l *Lease) Context() context.Context { return l.ctx }
+
+// Err is nil while the lease lasts, then an error matching ErrLeaseLost or
+// ErrReleased.
+func (l *Lease) Err() error {
+	select {
+	case <-l.done:
+		return l.err
+	default:
+		return nil
+	}
+}
+
+// Remaining is the time left before the lease's deadline on this process's
+// clock; zero or less once it has passed.
+func (l *Lease) Remaining() time.Duration {
+	return time.Duration(l.deadline.Load()) - monoNow()
+}
+
+// Deadline is when the lease ends unless it is renewed.
+func (l *Lease) Deadline() time.Time { return time.Now().Add(l.Remaining()) }
+
+// Valid reports whether the lease is still proven: not ended and before its
+// deadline. Check it before every write that matters (as Lucene's writer
+// checks its lock before every file it creates); it costs a clock read.
+func (l *Lease) Valid() bool { return l.Check() == nil }
+
+// Check returns nil while the lease is valid, else why not.
+func (l *Lease) Check() error {
+	if err := l.Err(); err != nil {
+		return err
+	}
+	if l.Remaining() <= 0 {
+		l.end(fmt.Errorf("%w: deadline passed", ErrLeaseLost))
+		return l.err
+	}
+	return nil
+}
+
+// end ends the lease once, with err.
+func (l *Lease) end(err error) {
+	l.endOnce.Do(func() {
+		l.err = err
+		close(l.done)
+		l.cancel(err)
+		if errors.Is(err, ErrLeaseLost) {
+			l.cfg.log.Warn("lock: lease lost", "token", l.Token(), "error", err)
+		}
+	})
+}
+
+// extend moves the deadline to what a renewal stamped at stamp gives; it
+// never moves it back, and never revives an ended lease.
+func (l *Lease) extend(stamp time.Duration) {
+	next := int64(l.deadlineFrom(stamp))
+	for {
+		cur := l.deadline.Load()
+		if next <= cur || l.deadline.CompareAndSwap(cur, next) {
+			return
+		}
+	}
+}
+
+// renewLoop renews every renew interval. A failed renewal is retried
+// sooner; a renewal that proves the lease taken ends it at once. Whether the
+// renewal goes through or hangs, the watchdog ends the lease at its deadline.
+func (l *Lease) renewLoop() {
+	defer close(l.renewed)
+	t := time.NewTimer(l.cfg.renew)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-l.done:
+			return
+		case <-t.C:
+		}
+		stamp := monoNow()
+		ctx, cancel := context.WithTimeout(l.ctx, max(l.Remaining(), 0))
+		err := l.g.Renew(ctx)
+		cancel()
+		switch {
+		case err == nil:
+			l.extend(stamp)
+			t.Reset(l.cfg.renew)
+		case errors.Is(err, ErrLeaseLost):
+			l.end(err)
+			return
+		default:
+			l.cfg.log.Warn("lock: renewal failed, retrying", "token", l.Token(), "error", err)
+			t.Reset(max(min(l.cfg.renew/4, l.Remaining()/4), time.Millisecond))
+		}
+	}
+}
+
+// watchdog ends the lease at its deadline, independently of renewals that
+// may hang on a share that stopped answering.
+func (l *Lease) watchdog() {
+	t := time.NewTimer(max(l.Remaining(), 0))
+	defer t.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+		}
+		if rem := l.Remaining(); rem > 0 {
+			t.Reset(rem)
+			continue
+		}
+		l.end(fmt.Errorf("%w: not renewed before the deadline", ErrLeaseLost))
+		return
+	}
+}
+
+// Release ends the lease so that a waiter is granted it at once. It returns
+// an error matching ErrLeaseLost if the lease had already been lost; it never
+// touches a successor's lease. Release is idempotent.
+func (l *Lease) Release(ctx context.Context) error {
+	l.stopOnce.Do(func() { close(l.stop) })
+	select {
+	case <-l.renewed:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := l.Err(); err != nil {
+		if errors.Is(err, ErrReleased) {
+			return nil
+		}
+		return err
+	}
+	lost := l.Remaining() <= 0
+	// Even past the deadline the release helps: it ends the generation now
+	// instead of after a waiter's expiry; if a waiter was first, the mkdir
+	// fails and nothing is written.
+	err := l.g.Release(ctx)
+	switch {
+	case lost:
+		l.end(fmt.Errorf("%w: deadline passed before release", ErrLeaseLost))
+		return l.err
+	case err != nil && errors.Is(err, ErrLeaseLost):
+		l.end(err)
+		return err
+	case err != nil:
+		// The end marker may or may not have landed; the lease is over for
+		// us either way, and a waiter will see it end or expire.
+		l.end(ErrReleased)
+		return fmt.Errorf("lock: releasing token %d: %w", l.Token(), err)
+	}
+	l.end(ErrReleased)
+	return nil
+}

@@ -1,0 +1,133 @@
+package lock
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Default timings. The renewal interval is a third of the lease so that two
+// renewals can fail before the holder's deadline (lease − lease/10).
+const (
+	DefaultLeaseDuration = 30 * time.Second
+	minLeaseDuration     = 10 * time.Millisecond
+	maxLeaseDuration     = 24 * time.Hour
+)
+
+type config struct {
+	owner      string
+	lease      time.Duration
+	renew      time.Duration
+	backoffMin time.Duration
+	backoffMax time.Duration
+	log        *slog.Logger
+	clock      Clock
+	backend    Backend
+}
+
+// Option configures a Locker. Options are validated by New.
+type Option func(*config) error
+
+// WithOwner names the owner (default hostname_pid). It is shown in Status
+// and must be one line of at most 256 bytes.
+func WithOwner(id string) Option {
+	return func(c *config) error {
+		if id == "" || len(id) > 256 || strings.ContainsAny(id, "\r\n\x00") {
+			return fmt.Errorf("lock: owner %q: must be one non-empty line of at most 256 bytes", id)
+		}
+		c.owner = id
+		return nil
+	}
+}
+
+// WithLeaseDuration sets how long a lease lasts without renewal (default
+// 30 s). Every instance of one folder should use the same duration; a waiter
+// that reads a longer one in the holder's record waits for the longer.
+func WithLeaseDuration(d time.Duration) Option {
+	return func(c *config) error {
+		if d < minLeaseDuration || d > maxLeaseDuration {
+			return fmt.Errorf("lock: lease duration %v: must be between %v and %v", d, minLeaseDuration, maxLeaseDuration)
+		}
+		c.lease = d
+		return nil
+	}
+}
+
+// WithRenewInterval sets how often the holder renews (default a third of
+// the lease; at most half of it).
+func WithRenewInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("lock: renew interval %v: must be positive", d)
+		}
+		c.renew = d
+		return nil
+	}
+}
+
+// WithBackoff sets the first and the longest wait between attempts of
+// Acquire (defaults 2 ms and the smaller of 1 s and an eighth of the lease).
+// Waits grow exponentially with jitter.
+func WithBackoff(first, longest time.Duration) Option {
+	return func(c *config) error {
+		if first <= 0 || longest < first {
+			return fmt.Errorf("lock: backoff %v..%v: need 0 < first <= longest", first, longest)
+		}
+		c.backoffMin, c.backoffMax = first, longest
+		return nil
+	}
+}
+
+// WithLogger sends the package's logs to l. By default it logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("lock: nil logger")
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// WithClock sets the wall clock (for tests, and for TGUARD_CLOCK_SKEW).
+func WithClock(clk Clock) Option {
+	return func(c *config) error {
+		if clk == nil {
+			return errors.New("lock: nil clock")
+		}
+		c.clock = clk
+		return nil
+	}
+}
+
+// WithBackend replaces the file backend, for example with an etcd one.
+func WithBackend(b Backend) Option {
+	return func(c *config) error {
+		if b == nil {
+			return errors.New("lock: nil backend")
+		}
+		c.backend = b
+		return nil
+	}
+}
+
+func newConfig(opts []Option) (*config, error) {
+	c := &config{lease: DefaultLeaseDuration, clock: systemClock{}, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.renew == 0 {
+		c.renew = c.lease / 3
+	}
+	if c.renew > c.lease/2 {
+		return nil, fmt.Errorf("lock: renew interval %v: must be at most half the lease (%v)", c.renew, c.lease)
+	}
+	if c.backoffMin == 0 {
+		c.backoffMin, c.backoffMax = 2*time.Millisecond, min(time.Second, max(c.lease/8, 2*time.Millisecond))
+	}
+	return c, nil
+}

@@ -1,0 +1,76 @@
+package lock
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// recordVersion is the version of the owner record this code writes. A
+// record of a newer version is unreadable to it, and so treated as held by an
+// unknown owner until it expires: an old binary never takes over early from
+// a newer one.
+const recordVersion = 1
+
+// maxRecordSize bounds what is read of an owner record; a larger file is
+// garbage, not a record.
+const maxRecordSize = 64 << 10
+
+// ownerRecord is owner.json in a generation folder: who was granted the
+// generation. It is written once, after the grant, and never changed.
+type ownerRecord struct {
+	Version int    `json:"v"`
+	Token   uint64 `json:"token"`
+	Identity
+	LeaseMS int64 `json:"lease_ms"`
+	// AcquiredAt is the holder's wall clock, for people. The protocol never
+	// compares it with another clock.
+	AcquiredAt time.Time `json:"acquired_at"`
+}
+
+var errBadRecord = errors.New("bad owner record")
+
+func (r ownerRecord) lease() time.Duration { return time.Duration(r.LeaseMS) * time.Millisecond }
+
+func encodeRecord(r ownerRecord) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// parseRecord accepts only a complete record of a known version: a torn,
+// empty, oversized or foreign file is an error, never a partial record.
+func parseRecord(b []byte) (ownerRecord, error) {
+	var r ownerRecord
+	if len(b) == 0 {
+		return r, fmt.Errorf("%w: empty", errBadRecord)
+	}
+	if len(b) > maxRecordSize {
+		return r, fmt.Errorf("%w: %d bytes, more than %d", errBadRecord, len(b), maxRecordSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return ownerRecord{}, fmt.Errorf("%w: %v", errBadRecord, err)
+	}
+	if dec.More() {
+		return ownerRecord{}, fmt.Errorf("%w: trailing data", errBadRecord)
+	}
+	switch {
+	case r.Version != recordVersion:
+		return ownerRecord{}, fmt.Errorf("%w: version %d, this build reads %d", errBadRecord, r.Version, recordVersion)
+	case r.Token == 0:
+		return ownerRecord{}, fmt.Errorf("%w: no token", errBadRecord)
+	case r.Owner == "" || r.Nonce == "":
+		return ownerRecord{}, fmt.Errorf("%w: no owner", errBadRecord)
+	case r.LeaseMS <= 0:
+		return ownerRecord{}, fmt.Errorf("%w: lease %d ms", errBadRecord, r.LeaseMS)
+	case r.PID < 0:
+		return ownerRecord{}, fmt.Errorf("%w: pid %d", errBadRecord, r.PID)
+	}
+	return r, nil
+}

@@ -1,0 +1,89 @@
+package lock
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// view is one reading of the lease folder.
+type view struct {
+	gen    uint64 // highest generation, 0 if none was ever granted
+	slot   uint64 // highest slot in gen, 0 if the holder has not renewed yet
+	marker string // end marker in that slot, "" while gen is live
+	rec    ownerRecord
+	recErr error     // why owner.json could not be read, nil if rec is good
+	seenAt time.Time // modification time of the newest part of gen, for Status
+}
+
+// live reports whether gen is held (or may be: an unreadable record is held).
+func (v view) live() bool { return v.gen != 0 && v.marker == "" }
+
+// key identifies the state a waiter watches: as long as it stays the same,
+// the holder has not renewed.
+type viewKey struct{ gen, slot uint64 }
+
+func (v view) key() viewKey { return viewKey{v.gen, v.slot} }
+
+// readView reads the lease folder root. A missing root reads as "never
+// granted". Reading is never trusted to be fresh: every decision taken from a
+// view is made by an exclusive mkdir, which fails if the view was stale.
+func readView(root string) (view, error) {
+	var v view
+	gens, err := listNumbers(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
+	v.gen = maxNumber(gens)
+	if v.gen == 0 {
+		return v, nil
+	}
+	genDir := filepath.Join(root, numName(v.gen))
+	slots, err := listNumbers(genDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Removed under us (a garbage collection racing a stale listing):
+		// read again rather than guess.
+		return v, errGenVanished
+	}
+	if err != nil {
+		return v, err
+	}
+	v.slot = maxNumber(slots)
+	newest := genDir
+	if v.slot != 0 {
+		newest = filepath.Join(genDir, numName(v.slot))
+		if v.marker, err = markerIn(newest); err != nil {
+			return v, err
+		}
+	}
+	if fi, err := os.Stat(newest); err == nil {
+		v.seenAt = fi.ModTime()
+	}
+	v.rec, v.recErr = readRecord(filepath.Join(genDir, ownerFileName))
+	if v.recErr == nil && v.rec.Token != v.gen {
+		v.recErr = errors.New("owner record names another token")
+	}
+	return v, nil
+}
+
+var errGenVanished = errors.New("generation folder vanished while reading")
+
+func readRecord(path string) (ownerRecord, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ownerRecord{}, err
+	}
+	defer f.Close()
+	// One byte over the limit is enough to reject an oversized file.
+	b, err := io.ReadAll(io.LimitReader(f, maxRecordSize+1))
+	if err != nil {
+		return ownerRecord{}, err
+	}
+	return parseRecord(b)
+}

@@ -1,0 +1,82 @@
+package lock
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// watcher wakes a waiter when the lease folder changes on this host, so a
+// release is seen at once instead of after a backoff. Changes made by other
+// hosts of a share raise no event here; for those the timeout of Wait
+// (the backoff) is the poll.
+type watcher struct {
+	w       *fsnotify.Watcher
+	watched map[string]bool
+}
+
+func newWatcher() *watcher {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil // no notifications: polling alone is still correct
+	}
+	return &watcher{w: w, watched: map[string]bool{}}
+}
+
+// follow watches exactly paths (those that exist).
+func (w *watcher) follow(paths []string) {
+	want := map[string]bool{}
+	for _, p := range paths {
+		want[p] = true
+		if !w.watched[p] && w.w.Add(p) == nil {
+			w.watched[p] = true
+		}
+	}
+	for p := range w.watched {
+		if !want[p] {
+			_ = w.w.Remove(p)
+			delete(w.watched, p)
+		}
+	}
+}
+
+func (w *watcher) close() error { return w.w.Close() }
+
+// Wait returns when the lease folder changes on this host, when a holder on
+// this host exits, or after d.
+func (b *fileBackend) Wait(ctx context.Context, d time.Duration) error {
+	if b.watch == nil {
+		b.watch = newWatcher()
+	}
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if b.watch != nil {
+		paths := []string{filepath.Dir(b.root), b.root}
+		if b.last.gen != 0 {
+			gen := filepath.Join(b.root, numName(b.last.gen))
+			paths = append(paths, gen)
+			if b.last.slot != 0 {
+				paths = append(paths, filepath.Join(gen, numName(b.last.slot)))
+			}
+		}
+		b.watch.follow(paths)
+		events, errs = b.watch.w.Events, b.watch.w.Errors
+	}
+	var exited <-chan struct{}
+	if v := b.last; v.live() && v.recErr == nil && judgeHolder(v.rec, b.self) == fateAlive {
+		exited = watchExit(v.rec.PID, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	case <-events:
+	case <-errs:
+	case <-exited:
+	}
+	return nil
+}
