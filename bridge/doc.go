@@ -1,0 +1,26 @@
+// Package bridge is tguard's only cgo package: a thin Go API over the
+// tguard-bridge Rust static library (rust/), which wraps Tantivy.
+//
+// The index on disk is a plain Tantivy index. On top of Tantivy the library
+// adds upsert by the "id" field, JSON-lines ingestion with per-line errors,
+// a fenced commit (the commit is refused when meta.json's payload carries a
+// newer "token" than the caller's) and a deadline ("lease") checked before
+// every write and right before commit.
+//
+// Ownership across the boundary: Go passes byte slices and strings that
+// Rust borrows only for the duration of a call; every string or error Rust
+// returns is copied into Go memory and freed at once with the library's
+// free functions. Handles (Index, Writer) are freed by Close. There are no
+// finalizers: a Writer holds Tantivy's writer lock until Close, and releasing
+// it at an unpredictable GC time would hide bugs; the lock is an flock, so it
+// is released anyway when the process exits.
+//
+// Index and Writer are safe for concurrent use. Searches on one Index run in
+// parallel; calls on one Writer are serialised. Writer.SetDeadline never
+// waits for a running call: it stores straight into a cell the Rust side
+// reads, so a lease can be extended while a commit is in progress.
+//
+// The Rust library must be built first (the Makefile does it):
+//
+//	cargo build --release --target x86_64-unknown-linux-gnu --manifest-path rust/Cargo.toml
+package bridge

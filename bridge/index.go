@@ -1,0 +1,153 @@
+package bridge
+
+/*
+#include "tguard_bridge.h"
+*/
+import "C"
+
+import (
+	"math"
+	"sync"
+)
+
+// Index is an open Tantivy index. Safe for concurrent use; Search and Stats
+// run in parallel.
+type Index struct {
+	// mu: read-locked by every call, write-locked by Close, so Close waits
+	// for running calls and no call ever sees a freed handle.
+	mu sync.RWMutex
+	h  *C.TgIndex
+}
+
+// SearchResult is the answer to Search. Total counts all matches; Hits holds
+// at most limit of them, best first.
+type SearchResult struct {
+	Total int   `json:"total"`
+	Hits  []Hit `json:"hits"`
+}
+
+// Hit is one matching document; fields not stored in the document are "".
+type Hit struct {
+	ID    string  `json:"id"`
+	Path  string  `json:"path"`
+	Title string  `json:"title"`
+	Score float32 `json:"score"`
+}
+
+// Stats describes the last commit. Docs excludes deleted documents; Payload
+// is nil when the commit had none.
+type Stats struct {
+	Docs     uint64  `json:"docs"`
+	Segments int     `json:"segments"`
+	Payload  *string `json:"payload"`
+	Opstamp  uint64  `json:"opstamp"`
+}
+
+var defaultSchema = sync.OnceValue(func() string { return C.GoString(C.tg_default_schema_json()) })
+
+// DefaultSchemaJSON returns the default schema in tguard's schema JSON:
+// id (string, stored, the upsert key), path (stored only), title (text,
+// stored), body (text), modified (date, indexed, fast, stored).
+func DefaultSchemaJSON() string { return defaultSchema() }
+
+// Version returns the library and Tantivy versions.
+func Version() string { return C.GoString(C.tg_version()) }
+
+// Open opens an existing index with whatever schema it has. A missing
+// directory is ErrNotFound, a directory without meta.json ErrNotAnIndex.
+func Open(dir string) (*Index, error) {
+	return open(dir, "", false)
+}
+
+// OpenOrCreate opens the index in dir, creating the directory and the index
+// if needed. schemaJSON "" means DefaultSchemaJSON(). An existing index with
+// a different schema is ErrSchemaMismatch; it is never rebuilt.
+func OpenOrCreate(dir string, schemaJSON string) (*Index, error) {
+	return open(dir, schemaJSON, true)
+}
+
+func open(dir, schemaJSON string, create bool) (*Index, error) {
+	dp, dl := stringArg(dir)
+	sp, sl := stringArg(schemaJSON)
+	var cerr *C.TgError
+	h := C.tg_index_open(dp, dl, sp, sl, C.bool(create), &cerr)
+	if h == nil {
+		return nil, takeError(C.TG_ERR_INTERNAL, cerr)
+	}
+	return &Index{h: h}, nil
+}
+
+// Close frees the index. Writers opened from it stay usable. Idempotent;
+// other calls after Close return ErrClosed.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.h != nil {
+		C.tg_index_free(ix.h)
+		ix.h = nil
+	}
+	return nil
+}
+
+// Writer opens Tantivy's writer on the index. threads 0 lets the library
+// choose; memoryBudget is split across threads, at least 15,000,000 bytes
+// each (else ErrInvalidArgument). Another writer on the same directory, in
+// this or another process, gives ErrWriterLockBusy.
+func (ix *Index) Writer(memoryBudget uint64, threads int) (*Writer, error) {
+	if threads < 0 || threads > math.MaxUint32 {
+		return nil, invalidArg("threads out of range")
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.h == nil {
+		return nil, ErrClosed
+	}
+	var cerr *C.TgError
+	h := C.tg_index_writer(ix.h, C.uint64_t(memoryBudget), C.uint32_t(threads), &cerr)
+	if h == nil {
+		return nil, takeError(C.TG_ERR_INTERNAL, cerr)
+	}
+	return newWriter(h), nil
+}
+
+// Search runs query against the last commit (terms without a field search
+// all text fields). An empty query is ErrInvalidArgument, an unparsable one
+// ErrQuerySyntax. limit 0 only counts.
+func (ix *Index) Search(query string, limit int) (SearchResult, error) {
+	var res SearchResult
+	if limit < 0 || limit > math.MaxUint32 {
+		return res, invalidArg("limit out of range")
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.h == nil {
+		return res, ErrClosed
+	}
+	qp, ql := stringArg(query)
+	var out *C.char
+	var cerr *C.TgError
+	if code := C.tg_index_search(ix.h, qp, ql, C.uint32_t(limit), &out, &cerr); code != C.TG_OK {
+		return res, takeError(code, cerr)
+	}
+	err := takeJSON(out, &res)
+	if res.Hits == nil {
+		res.Hits = []Hit{}
+	}
+	return res, err
+}
+
+// Stats reports the last commit's document count, segments, payload and opstamp.
+func (ix *Index) Stats() (Stats, error) {
+	var st Stats
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.h == nil {
+		return st, ErrClosed
+	}
+	var out *C.char
+	var cerr *C.TgError
+	if code := C.tg_index_stats(ix.h, &out, &cerr); code != C.TG_OK {
+		return st, takeError(code, cerr)
+	}
+	return st, takeJSON(out, &st)
+}

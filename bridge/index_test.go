@@ -1,0 +1,156 @@
+package bridge
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCommitSurvivesReopen(t *testing.T) {
+	ix, dir := newIndex(t)
+	w := newWriterT(t, ix)
+	res, err := w.AddJSONLines([]byte(`{"id":"a","path":"/a.md","title":"Durable notes","body":"persisted across reopen"}`))
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Added)
+	op, err := w.Commit(`{"token":1}`, 1)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.NoError(t, ix.Close())
+
+	ix2, err := Open(dir)
+	require.NoError(t, err)
+	defer ix2.Close()
+	st, err := ix2.Stats()
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), st.Docs)
+	require.Equal(t, op, st.Opstamp)
+	require.NotNil(t, st.Payload)
+	require.Equal(t, `{"token":1}`, *st.Payload)
+	r, err := ix2.Search("persisted", 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, r.Total)
+	require.Equal(t, Hit{ID: "a", Path: "/a.md", Title: "Durable notes", Score: r.Hits[0].Score}, r.Hits[0])
+	require.Greater(t, r.Hits[0].Score, float32(0))
+
+	// OpenOrCreate on the existing index with the default schema reopens it.
+	ix3, err := OpenOrCreate(dir, DefaultSchemaJSON())
+	require.NoError(t, err)
+	require.NoError(t, ix3.Close())
+}
+
+func TestPayloadRoundTripAndEmptyPayload(t *testing.T) {
+	ix, _ := newIndex(t)
+	st, err := ix.Stats()
+	require.NoError(t, err)
+	require.Nil(t, st.Payload)
+	require.Zero(t, st.Docs)
+
+	w := newWriterT(t, ix)
+	payload := `{"token":42,"holder":"host-1/pid-7","note":"ünïcode"}`
+	_, err = w.Commit(payload, 42)
+	require.NoError(t, err)
+	st, err = ix.Stats()
+	require.NoError(t, err)
+	require.Equal(t, payload, *st.Payload)
+}
+
+func TestFreshCommitIsFound(t *testing.T) {
+	ix, _ := newIndex(t)
+	w := newWriterT(t, ix)
+	_, err := w.AddJSONLines([]byte(`{"id":"n1","title":"brand new"}`))
+	require.NoError(t, err)
+	r, err := ix.Search("brand", 10)
+	require.NoError(t, err)
+	require.Equal(t, 0, r.Total, "uncommitted documents must not be visible")
+	require.NotNil(t, r.Hits)
+	_, err = w.Commit("", 0)
+	require.NoError(t, err)
+	r, err = ix.Search("brand", 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{"n1"}, hitIDs(r))
+}
+
+func TestSchemaMismatch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "idx")
+	custom := `{"fields":[{"name":"id","type":"string","stored":true},{"name":"text","type":"text","stored":true}]}`
+	ix, err := OpenOrCreate(dir, custom)
+	require.NoError(t, err)
+	require.NoError(t, ix.Close())
+
+	_, err = OpenOrCreate(dir, "")
+	require.ErrorIs(t, err, ErrSchemaMismatch)
+	var be *Error
+	require.True(t, errors.As(err, &be))
+	require.NotContains(t, err.Error(), "\n")
+
+	ix, err = Open(dir) // any schema
+	require.NoError(t, err)
+	require.NoError(t, ix.Close())
+	ix, err = OpenOrCreate(dir, custom)
+	require.NoError(t, err)
+	require.NoError(t, ix.Close())
+}
+
+func TestInvalidSchema(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "idx")
+	_, err := OpenOrCreate(dir, `{"fields":[{"name":"id","type":"string"},{"name":"size","type":"bigint"}]}`)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	require.Contains(t, err.Error(), "size")
+	_, statErr := os.Stat(dir)
+	require.True(t, os.IsNotExist(statErr), "a rejected schema must not create the directory")
+	_, err = OpenOrCreate(dir, `{"fields":[{"name":"title","type":"text"}]}`)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+}
+
+func TestNotAnIndexAndMissingDir(t *testing.T) {
+	tmp := t.TempDir()
+	_, err := Open(tmp)
+	require.ErrorIs(t, err, ErrNotAnIndex)
+	require.False(t, errors.Is(err, ErrNotFound))
+
+	_, err = Open(filepath.Join(tmp, "missing"))
+	require.ErrorIs(t, err, ErrNotFound)
+
+	require.NoError(t, os.WriteFile(filepath.Join(tmp, "meta.json"), []byte("{garbage"), 0o644))
+	_, err = Open(tmp)
+	require.ErrorIs(t, err, ErrCorruptIndex)
+	_, err = OpenOrCreate(tmp, "")
+	require.ErrorIs(t, err, ErrCorruptIndex, "a corrupt index is never rebuilt")
+}
+
+func TestEmptyQueryAndSyntaxError(t *testing.T) {
+	ix, _ := newIndex(t)
+	_, err := ix.Search("", 10)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	require.Contains(t, err.Error(), "empty query")
+	_, err = ix.Search("   ", 10)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	_, err = ix.Search(`title:(unclosed`, 10)
+	require.ErrorIs(t, err, ErrQuerySyntax)
+	_, err = ix.Search("nosuchfield:x", 10)
+	require.ErrorIs(t, err, ErrQuerySyntax)
+	_, err = ix.Search("x", -1)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+}
+
+func TestClosedIndex(t *testing.T) {
+	ix, _ := newIndex(t)
+	require.NoError(t, ix.Close())
+	require.NoError(t, ix.Close())
+	_, err := ix.Search("x", 1)
+	require.ErrorIs(t, err, ErrClosed)
+	_, err = ix.Stats()
+	require.ErrorIs(t, err, ErrClosed)
+	_, err = ix.Writer(mb15, 1)
+	require.ErrorIs(t, err, ErrClosed)
+}
+
+func TestVersionAndDefaultSchema(t *testing.T) {
+	require.True(t, strings.HasPrefix(Version(), "tguard-bridge "), Version())
+	require.Contains(t, Version(), "0.27.0")
+	require.Contains(t, DefaultSchemaJSON(), `"name":"id"`)
+}

@@ -1,0 +1,135 @@
+package bridge
+
+/*
+#include "tguard_bridge.h"
+*/
+import "C"
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Writer adds, deletes and commits documents. Safe for concurrent use
+// (calls are serialised). After ErrFenced or ErrLeaseExpired the writer is
+// abandoned: every later write returns the same error; Close it.
+type Writer struct {
+	mu sync.Mutex // serialises calls on h; Close takes it too
+	h  *C.TgWriter
+
+	// cellMu guards cell against Close only; SetDeadline read-locks it and
+	// never waits for a running add or commit (which hold mu, not cellMu).
+	cellMu sync.RWMutex
+	cell   *int64 // Rust-owned deadline cell, valid until tg_writer_free
+}
+
+// AddResult reports one AddJSONLines call. Bad counts every rejected line;
+// Errors lists the first 100 of them.
+type AddResult struct {
+	Added  int         `json:"added"`
+	Bad    int         `json:"bad"`
+	Errors []LineError `json:"errors"`
+}
+
+// LineError is a rejected input line (1-based) and why.
+type LineError struct {
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+func newWriter(h *C.TgWriter) *Writer {
+	return &Writer{h: h, cell: (*int64)(unsafe.Pointer(C.tg_writer_deadline_cell(h)))}
+}
+
+// ClockNow returns the current time, in nanoseconds, on the clock the
+// deadline is checked against (CLOCK_BOOTTIME on Linux).
+func ClockNow() int64 { return int64(C.tg_clock_now_ns()) }
+
+// SetDeadline sets the time (ClockNow units) after which writes and commits
+// fail with ErrLeaseExpired; 0 removes the deadline. It is an atomic store
+// into the Rust-side cell, not a cgo call, and takes effect even for an add
+// or commit already running. No-op after Close.
+func (w *Writer) SetDeadline(ns int64) {
+	w.cellMu.RLock()
+	defer w.cellMu.RUnlock()
+	if w.cell != nil {
+		atomic.StoreInt64(w.cell, ns)
+	}
+}
+
+// AddJSONLines upserts one document per line of buf (blank lines skipped):
+// a document replaces any with the same "id". Bad lines are reported in the
+// result, not as an error; the other lines are still added. Documents are
+// visible after Commit.
+func (w *Writer) AddJSONLines(buf []byte) (AddResult, error) {
+	var res AddResult
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.h == nil {
+		return res, ErrClosed
+	}
+	bp, bl := bytesArg(buf)
+	var out *C.char
+	var cerr *C.TgError
+	if code := C.tg_writer_add_json_lines(w.h, bp, bl, &out, &cerr); code != C.TG_OK {
+		return res, takeError(code, cerr)
+	}
+	err := takeJSON(out, &res)
+	if res.Errors == nil {
+		res.Errors = []LineError{}
+	}
+	return res, err
+}
+
+// DeleteID deletes the documents with this id (visible after Commit).
+func (w *Writer) DeleteID(id string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.h == nil {
+		return ErrClosed
+	}
+	ip, il := stringArg(id)
+	var cerr *C.TgError
+	if code := C.tg_writer_delete_id(w.h, ip, il, &cerr); code != C.TG_OK {
+		return takeError(code, cerr)
+	}
+	return nil
+}
+
+// Commit publishes pending work with payload stored in meta.json ("" = no
+// payload) and returns the commit opstamp. It fails with ErrFenced, and
+// commits nothing, when the committed payload is a JSON object whose numeric
+// "token" is greater than fenceToken; with ErrLeaseExpired when the
+// deadline has passed.
+func (w *Writer) Commit(payload string, fenceToken uint64) (opstamp uint64, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.h == nil {
+		return 0, ErrClosed
+	}
+	pp, pl := stringArg(payload)
+	var op C.uint64_t
+	var cerr *C.TgError
+	if code := C.tg_writer_commit(w.h, pp, pl, C.uint64_t(fenceToken), &op, &cerr); code != C.TG_OK {
+		return 0, takeError(code, cerr)
+	}
+	return uint64(op), nil
+}
+
+// Close frees the writer: uncommitted work is abandoned and Tantivy's
+// writer lock released. Waits for a running call. Idempotent; other calls
+// after Close return ErrClosed.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.h == nil {
+		return nil
+	}
+	w.cellMu.Lock()
+	w.cell = nil
+	w.cellMu.Unlock()
+	C.tg_writer_free(w.h)
+	w.h = nil
+	return nil
+}
