@@ -25,13 +25,16 @@ func newWatcher() *watcher {
 	return &watcher{w: w, watched: map[string]bool{}}
 }
 
-// follow watches exactly paths (those that exist).
-func (w *watcher) follow(paths []string) {
+// follow watches exactly paths (those that exist). It reports whether it
+// added a watch: a change made before the watch was added raised no event,
+// so the caller must read again before it waits.
+func (w *watcher) follow(paths []string) (added bool) {
 	want := map[string]bool{}
 	for _, p := range paths {
 		want[p] = true
 		if !w.watched[p] && w.w.Add(p) == nil {
 			w.watched[p] = true
+			added = true
 		}
 	}
 	for p := range w.watched {
@@ -40,6 +43,7 @@ func (w *watcher) follow(paths []string) {
 			delete(w.watched, p)
 		}
 	}
+	return added
 }
 
 func (w *watcher) close() error { return w.w.Close() }
@@ -61,7 +65,9 @@ func (b *fileBackend) Wait(ctx context.Context, d time.Duration) error {
 				paths = append(paths, filepath.Join(gen, numName(b.last.slot)))
 			}
 		}
-		b.watch.follow(paths)
+		if b.watch.follow(paths) {
+			return ctx.Err()
+		}
 		events, errs = b.watch.w.Events, b.watch.w.Errors
 	}
 	var exited <-chan struct{}

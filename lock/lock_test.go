@@ -1,0 +1,446 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func newTestLocker(t *testing.T, dir string, opts ...Option) *Locker {
+	t.Helper()
+	l, err := New(dir, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// The written task's own test: lock1 acquires; lock2.TryAcquire fails at
+// once; release lock1; lock2 acquires.
+func TestSketch(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	l1 := newTestLocker(t, dir, WithOwner("lock1"))
+	l2 := newTestLocker(t, dir, WithOwner("lock2"))
+
+	lease1, err := l1.Acquire(ctx)
+	require.NoError(t, err)
+
+	start := time.Now()
+	_, err = l2.TryAcquire(ctx)
+	require.ErrorIs(t, err, ErrHeld)
+	var held *HeldError
+	require.ErrorAs(t, err, &held)
+	assert.Equal(t, "lock1", held.Holder.Owner)
+	assert.Less(t, time.Since(start), time.Second, "TryAcquire must not wait")
+
+	require.NoError(t, lease1.Release(ctx))
+	lease2, err := l2.Acquire(ctx)
+	require.NoError(t, err)
+	assert.Greater(t, lease2.Token(), lease1.Token())
+	require.NoError(t, lease2.Release(ctx))
+}
+
+// Defect 6 of the sketch (acquire again under one's own lock): the lease is
+// not re-entrant; a second acquire by the same owner is refused, so callers
+// take one lease for a whole batch.
+func TestNotReentrant(t *testing.T) {
+	ctx := context.Background()
+	l := newTestLocker(t, t.TempDir())
+	lease, err := l.Acquire(ctx)
+	require.NoError(t, err)
+	_, err = l.TryAcquire(ctx)
+	require.ErrorIs(t, err, ErrHeld)
+	require.NoError(t, lease.Release(ctx))
+}
+
+func TestOptionsValidatedEagerly(t *testing.T) {
+	dir := t.TempDir()
+	for name, opt := range map[string]Option{
+		"short lease":     WithLeaseDuration(time.Microsecond),
+		"renew > lease/2": WithRenewInterval(time.Hour),
+		"bad backoff":     WithBackoff(time.Second, time.Millisecond),
+		"empty owner":     WithOwner(""),
+		"newline owner":   WithOwner("a\nb"),
+		"nil logger":      WithLogger(nil),
+	} {
+		_, err := New(dir, opt)
+		assert.Error(t, err, name)
+	}
+	f := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(f, nil, 0o644))
+	_, err := New(f)
+	assert.ErrorContains(t, err, "not a folder")
+}
+
+// Tokens grow across grants, releases and takeovers, and Status tells.
+func TestTokensGrowAndStatus(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := newTestLocker(t, dir, WithOwner("me"))
+	s, err := l.Status(ctx)
+	require.NoError(t, err)
+	assert.False(t, s.Held)
+	assert.Equal(t, "free", s.State)
+
+	var last uint64
+	for i := 0; i < 20; i++ {
+		lease, err := l.Acquire(ctx)
+		require.NoError(t, err)
+		require.Greater(t, lease.Token(), last)
+		last = lease.Token()
+		s, err := l.Status(ctx)
+		require.NoError(t, err)
+		assert.True(t, s.Held)
+		assert.Equal(t, "me", s.Owner)
+		assert.Equal(t, os.Getpid(), s.PID)
+		assert.Equal(t, last, s.Token)
+		require.NoError(t, lease.Release(ctx))
+	}
+	s, err = l.Status(ctx)
+	require.NoError(t, err)
+	assert.False(t, s.Held)
+	assert.Equal(t, "released", s.State)
+	// Old generations are collected: the folder does not grow with grants.
+	gens, err := listNumbers(filepath.Join(dir, leaseDirName))
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(gens), 2)
+}
+
+// The lease renews itself well past its duration, keeps its slots bounded,
+// and a waiter is not granted it meanwhile.
+func TestRenewalKeepsLease(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	opts := []Option{WithLeaseDuration(200 * time.Millisecond)}
+	holder := newTestLocker(t, dir, opts...)
+	waiter := newTestLocker(t, dir, opts...)
+	lease, err := holder.Acquire(ctx)
+	require.NoError(t, err)
+
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, err = waiter.Acquire(wctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, ErrHeld, "the error names the holder")
+	require.NoError(t, lease.Err())
+	assert.True(t, lease.Valid())
+
+	slots, err := listNumbers(filepath.Join(dir, leaseDirName, strconv.FormatUint(lease.Token(), 10)))
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(slots), 2, "old slots are collected")
+	require.NoError(t, lease.Release(ctx))
+	assert.ErrorIs(t, lease.Err(), ErrReleased)
+	assert.NoError(t, lease.Release(ctx), "release is idempotent")
+}
+
+// Defect 3: a renewal and a takeover racing for the same slot end with
+// exactly one winner, every time.
+func TestRenewalRacesTakeover(t *testing.T) {
+	for i := 0; i < 200; i++ {
+		dir := t.TempDir()
+		holder := newFileBackend(dir, discard(), systemClock{})
+		id, err := selfIdentity("holder")
+		require.NoError(t, err)
+		g, err := holder.Attempt(context.Background(), id, time.Second)
+		require.NoError(t, err)
+		waiter := newFileBackend(dir, discard(), systemClock{})
+		v, err := readView(waiter.root)
+		require.NoError(t, err)
+
+		var renewErr, endErr error
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); renewErr = g.Renew(context.Background()) }()
+		go func() { defer wg.Done(); endErr = waiter.end(v, markerExpired) }()
+		wg.Wait()
+		require.True(t, (renewErr == nil) != (endErr == nil), "round %d: renew=%v end=%v", i, renewErr, endErr)
+		if renewErr != nil {
+			require.ErrorIs(t, renewErr, ErrLeaseLost)
+		} else {
+			require.ErrorIs(t, endErr, ErrHeld)
+		}
+	}
+}
+
+// Defect 1: a crashed holder's lease is taken over (the sketch's create-new
+// failed forever on the stale file), at once on the same host.
+func TestDeadHolderTakenOverAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	c := startChild(t, "crash", "", "DIR="+dir, "LEASE=30s")
+	c.expect(t, "acquired 1", 10*time.Second)
+	require.NoError(t, c.cmd.Wait())
+
+	l := newTestLocker(t, dir, WithLeaseDuration(30*time.Second))
+	s, err := l.Status(context.Background())
+	require.NoError(t, err)
+	assert.True(t, s.Held)
+	assert.True(t, s.Dead)
+
+	start := time.Now()
+	lease, err := l.TryAcquire(context.Background())
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), time.Second, "a dead holder on this host is not waited for")
+	assert.Equal(t, uint64(2), lease.Token())
+	require.NoError(t, lease.Release(context.Background()))
+}
+
+// A holder killed while a waiter waits: the waiter learns of the death
+// (pidfd) and does not wait for the 30 s lease.
+func TestKilledHolderFailover(t *testing.T) {
+	dir := t.TempDir()
+	c := startChild(t, "hold", "", "DIR="+dir, "LEASE=30s")
+	c.expect(t, "acquired", 10*time.Second)
+	l := newTestLocker(t, dir, WithLeaseDuration(30*time.Second))
+	got := make(chan error, 1)
+	go func() {
+		lease, err := l.Acquire(context.Background())
+		if err == nil {
+			err = lease.Release(context.Background())
+		}
+		got <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, c.cmd.Process.Kill())
+	start := time.Now()
+	select {
+	case err := <-got:
+		require.NoError(t, err)
+		assert.Less(t, time.Since(start), 5*time.Second)
+	case <-time.After(20 * time.Second):
+		t.Fatal("waiter not granted after the holder was killed")
+	}
+}
+
+// Defect 4: a stopped holder is alive (signal 0, never SIGCONT): it is not
+// taken over early and stays stopped; once its lease has expired on the
+// waiter's clock it is taken over, and its release then fails without
+// touching the successor (defect 2).
+func TestStoppedHolderIsAliveThenExpires(t *testing.T) {
+	dir := t.TempDir()
+	const lease = 600 * time.Millisecond
+	c := startChild(t, "hold", "", "DIR="+dir, "LEASE="+lease.String())
+	c.expect(t, "acquired 1", 10*time.Second)
+	require.NoError(t, c.cmd.Process.Signal(syscall.SIGSTOP))
+	t.Cleanup(func() { _ = c.cmd.Process.Signal(syscall.SIGCONT) })
+	require.Eventually(t, func() bool { return procState(t, c.cmd.Process.Pid) == "T" }, 5*time.Second, time.Millisecond)
+
+	l := newTestLocker(t, dir, WithLeaseDuration(lease))
+	_, err := l.TryAcquire(context.Background())
+	require.ErrorIs(t, err, ErrHeld, "a stopped holder is alive")
+	assert.Equal(t, "T", procState(t, c.cmd.Process.Pid), "the probe must not resume it")
+
+	start := time.Now()
+	successor, err := l.Acquire(context.Background())
+	require.NoError(t, err)
+	waited := time.Since(start)
+	assert.GreaterOrEqual(t, waited, lease, "no takeover before the lease has expired")
+	assert.Equal(t, uint64(2), successor.Token())
+
+	require.NoError(t, c.cmd.Process.Signal(syscall.SIGCONT))
+	require.NoError(t, c.stdin.Close())
+	c.expect(t, "lost", 10*time.Second)
+	require.NoError(t, successor.Check(), "the old holder's release must not end the successor")
+	s, err := l.Status(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), s.Token)
+	assert.True(t, s.Held)
+	require.NoError(t, successor.Release(context.Background()))
+}
+
+func procState(t *testing.T, pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	require.NoError(t, err)
+	s := string(b)
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == ')' {
+			return s[i+2 : i+3]
+		}
+	}
+	return ""
+}
+
+// Defect 4, PID reuse: a record naming this host and a live PID whose start
+// time differs is a dead holder.
+func TestReusedPIDIsDead(t *testing.T) {
+	self, err := selfIdentity("x")
+	require.NoError(t, err)
+	rec := ownerRecord{Version: recordVersion, Token: 1, Identity: self, LeaseMS: 1000}
+	assert.Equal(t, fateAlive, judgeHolder(rec, self))
+	rec.StartTime++
+	assert.Equal(t, fateDead, judgeHolder(rec, self))
+	rec.StartTime--
+	rec.BootID = "another-boot"
+	assert.Equal(t, fateDead, judgeHolder(rec, self), "the host rebooted since the grant")
+	rec.BootID = self.BootID
+	rec.Hostname = "elsewhere"
+	assert.Equal(t, fateUnknown, judgeHolder(rec, self), "another host is never judged")
+}
+
+// Defect 5 and foreign hosts: a holder on another host (own UTS namespace)
+// with its wall clock an hour ahead or behind is never taken over early, and
+// is taken over by expiry within lease + margin + a poll once it is gone.
+func TestForeignHostExpiryUnderSkew(t *testing.T) {
+	for _, skews := range [][2]string{{"1h", "-1h"}, {"-1h", "1h"}, {"0s", "0s"}} {
+		t.Run(skews[0]+"_vs_"+skews[1], func(t *testing.T) {
+			dir := t.TempDir()
+			const lease = time.Second
+			c := startChild(t, "hold", "otherhost", "DIR="+dir, "LEASE="+lease.String(), "SKEW="+skews[0])
+			c.expect(t, "acquired 1", 10*time.Second)
+			skew, _ := time.ParseDuration(skews[1])
+			l := newTestLocker(t, dir, WithLeaseDuration(lease), WithClock(SkewedClock(skew)))
+			s, err := l.Status(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, "otherhost", s.Hostname)
+			assert.False(t, s.Dead, "another host's holder is never provably dead")
+
+			// While the foreign holder renews, no takeover in 3 leases.
+			ctx, cancel := context.WithTimeout(context.Background(), 3*lease)
+			_, err = l.Acquire(ctx)
+			cancel()
+			require.ErrorIs(t, err, ErrHeld)
+
+			// Killed: only expiry frees it.
+			require.NoError(t, c.cmd.Process.Kill())
+			start := time.Now()
+			got, err := l.Acquire(context.Background())
+			require.NoError(t, err)
+			waited := time.Since(start)
+			// The holder's last renewal was at most a renew interval before
+			// the kill, and its lease counts from there.
+			renew := lease / 3
+			assert.GreaterOrEqual(t, waited, lease+safetyMargin(lease)-renew, "taken over before the lease could have run out")
+			assert.Less(t, waited, lease+safetyMargin(lease)+time.Second, "not taken over within lease + margin + a poll")
+			t.Logf("FIGURE foreign_takeover skew=%s/%s waited_ms=%d", skews[0], skews[1], waited.Milliseconds())
+			require.NoError(t, got.Release(context.Background()))
+		})
+	}
+}
+
+// A torn, garbage or future-version owner record is held until it has stayed
+// unchanged for a whole lease, then taken over with a warning.
+func TestUnreadableRecordsHeldThenTakenOver(t *testing.T) {
+	cases := map[string][]byte{
+		"missing":   nil,
+		"empty":     {},
+		"truncated": []byte(`{"v":1,"token":1,"owner":"x`),
+		"garbage":   {0xff, 0x00, 0x13, 0x37},
+		"future":    []byte(`{"v":99,"token":1,"owner":"x","nonce":"n","lease_ms":1000,"pid":1}`),
+		"types":     []byte(`{"v":"1","token":-1}`),
+		"huge":      make([]byte, 10<<20),
+	}
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			gen := filepath.Join(dir, leaseDirName, "1")
+			require.NoError(t, os.MkdirAll(gen, 0o755))
+			if content != nil {
+				require.NoError(t, os.WriteFile(filepath.Join(gen, ownerFileName), content, 0o644))
+			}
+			const lease = 300 * time.Millisecond
+			l := newTestLocker(t, dir, WithLeaseDuration(lease))
+			s, err := l.Status(context.Background())
+			require.NoError(t, err)
+			assert.True(t, s.Held)
+			assert.Equal(t, "unknown", s.State)
+			_, err = l.TryAcquire(context.Background())
+			require.ErrorIs(t, err, ErrHeld)
+
+			start := time.Now()
+			got, err := l.Acquire(context.Background())
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, time.Since(start), lease)
+			assert.Equal(t, uint64(2), got.Token())
+			require.NoError(t, got.Release(context.Background()))
+		})
+	}
+}
+
+// A lease whose record is removed under it (someone deleted the lease
+// folder) is reported lost at the next renewal, before its deadline.
+func TestLeaseLostSignalled(t *testing.T) {
+	dir := t.TempDir()
+	l := newTestLocker(t, dir, WithLeaseDuration(300*time.Millisecond))
+	lease, err := l.Acquire(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, leaseDirName)))
+	select {
+	case <-lease.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("loss not signalled")
+	}
+	require.ErrorIs(t, lease.Err(), ErrLeaseLost)
+	require.ErrorIs(t, context.Cause(lease.Context()), ErrLeaseLost)
+	require.ErrorIs(t, lease.Check(), ErrLeaseLost)
+	require.ErrorIs(t, lease.Release(context.Background()), ErrLeaseLost)
+}
+
+// Break removes a provably dead holder's lease, refuses a live one without
+// force, and ends it with force.
+func TestBreak(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := startChild(t, "crash", "", "DIR="+dir, "LEASE=30s")
+	c.expect(t, "acquired 1", 10*time.Second)
+	require.NoError(t, c.cmd.Wait())
+	l := newTestLocker(t, dir)
+	_, err := l.Break(ctx, false)
+	require.NoError(t, err)
+	s, err := l.Status(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "expired", s.State)
+
+	other := newTestLocker(t, dir)
+	lease, err := other.Acquire(ctx)
+	require.NoError(t, err)
+	_, err = l.Break(ctx, false)
+	require.ErrorIs(t, err, ErrNotProvablyDead)
+	_, err = l.Break(ctx, true)
+	require.NoError(t, err)
+	s, err = l.Status(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "broken", s.State)
+	// The broken holder learns it at its next renewal.
+	require.ErrorIs(t, lease.Release(ctx), ErrLeaseLost)
+}
+
+func TestBadEnvironments(t *testing.T) {
+	ctx := context.Background()
+	t.Run("file where the lease folder should be", func(t *testing.T) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, leaseDirName), []byte("x"), 0o644))
+		l := newTestLocker(t, dir)
+		_, err := l.Acquire(ctx)
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, ErrHeld)
+	})
+	t.Run("read-only folder", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("root ignores permissions")
+		}
+		dir := t.TempDir()
+		require.NoError(t, os.Chmod(dir, 0o555))
+		l := newTestLocker(t, dir)
+		_, err := l.Acquire(ctx)
+		require.Error(t, err)
+	})
+	t.Run("missing folder is created", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "a", "b")
+		l := newTestLocker(t, dir)
+		lease, err := l.Acquire(ctx)
+		require.NoError(t, err)
+		require.NoError(t, lease.Release(ctx))
+	})
+}
+
+func discard() *slogLogger { return discardLogger }
+
+var _ = errors.New

@@ -1,0 +1,7 @@
+package lock
+
+import "log/slog"
+
+type slogLogger = slog.Logger
+
+var discardLogger = slog.New(slog.DiscardHandler)
