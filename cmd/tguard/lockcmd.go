@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tguard/tguard/lock"
+)
+
+func newLockCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "lock",
+		Short: "Inspect, hold or break the index's writer lease",
+		Args:  exactArgs(0, "a subcommand: status, exec or break"),
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	c.AddCommand(newLockStatusCmd(g), newLockExecCmd(g), newLockBreakCmd(g))
+	return c
+}
+
+// statusJSON is the contract of "lock status --json".
+type statusJSON struct {
+	Held        bool   `json:"held"`
+	State       string `json:"state"`
+	Owner       string `json:"owner"`
+	Hostname    string `json:"hostname"`
+	PID         int    `json:"pid"`
+	Token       uint64 `json:"token"`
+	ExpiresInMS int64  `json:"expires_in_ms"`
+	AcquiredAt  string `json:"acquired_at,omitempty"`
+	HolderDead  bool   `json:"holder_dead"`
+}
+
+func toStatusJSON(s lock.Status) statusJSON {
+	j := statusJSON{
+		Held: s.Held, State: s.State, Owner: s.Owner, Hostname: s.Hostname, PID: s.PID,
+		Token: s.Token, ExpiresInMS: s.ExpiresIn.Milliseconds(), HolderDead: s.Dead,
+	}
+	if !s.AcquiredAt.IsZero() {
+		j.AcquiredAt = s.AcquiredAt.Format(time.RFC3339Nano)
+	}
+	return j
+}
+
+func printStatus(g *globals, s lock.Status, asJSON bool) error {
+	if asJSON {
+		return printJSON(g.stdout, toStatusJSON(s))
+	}
+	if !s.Held {
+		fmt.Fprintf(g.stdout, "free (%s, last token %d)\n", s.State, s.Token)
+		return nil
+	}
+	if s.Owner == "" {
+		fmt.Fprintf(g.stdout, "held, token %d, holder record unreadable\n", s.Token)
+		return nil
+	}
+	dead := ""
+	if s.Dead {
+		dead = " (holder is dead)"
+	}
+	fmt.Fprintf(g.stdout, "held by %s on %s, pid %d, token %d, since %s, expires in about %v%s\n",
+		s.Owner, s.Hostname, s.PID, s.Token, s.AcquiredAt.Format(time.RFC3339), s.ExpiresIn.Round(time.Millisecond), dead)
+	return nil
+}
+
+func newLockStatusCmd(g *globals) *cobra.Command {
+	var dir string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status --index DIR [--json]",
+		Short: "Print who holds the lease (exit 0 whether held or free)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireIndex(dir); err != nil {
+				return err
+			}
+			l, err := lock.New(dir, g.lockOptions()...)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			s, err := l.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printStatus(g, s, asJSON)
+		},
+	}
+	c.Flags().StringVar(&dir, "index", "", "index folder")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return c
+}
+
+func newLockBreakCmd(g *globals) *cobra.Command {
+	var dir string
+	var force, asJSON bool
+	c := &cobra.Command{
+		Use:   "break --index DIR [--force] [--json]",
+		Short: "End a lease whose holder is provably dead (--force: any lease)",
+		Long: `End a lease whose holder is provably dead: a process of this host that no
+longer exists (or whose PID was reused, or this host rebooted since). A holder
+on another host is never provably dead; wait for its lease to expire, or use
+--force, which ends any lease: a live holder may then still write until its
+deadline, and only the fencing token in the index refuses its commit.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireIndex(dir); err != nil {
+				return err
+			}
+			l, err := lock.New(dir, g.lockOptions()...)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			before, err := l.Break(cmd.Context(), force)
+			if err != nil {
+				return err
+			}
+			if force && before.Held && !before.Dead {
+				fmt.Fprintf(g.stderr, "tguard: warning: broke the lease of %s (pid %d on %s), which may be alive\n",
+					before.Owner, before.PID, before.Hostname)
+			}
+			after, err := l.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printStatus(g, after, asJSON)
+		},
+	}
+	c.Flags().StringVar(&dir, "index", "", "index folder")
+	c.Flags().BoolVar(&force, "force", false, "break the lease even if its holder may be alive")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return c
+}
+
+// leaseFlags are the flags of commands that take the lease.
+type leaseFlags struct {
+	owner string
+	lease time.Duration
+	wait  time.Duration
+}
+
+func (f *leaseFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.owner, "owner", "", "owner id (default hostname_pid)")
+	c.Flags().DurationVar(&f.lease, "lease", lock.DefaultLeaseDuration, "lease duration")
+	c.Flags().DurationVar(&f.wait, "wait", 0, "give up (exit 75) if not acquired within this time; 0 waits forever")
+}
+
+// acquire takes the lease of dir as f says. Not acquired within --wait is
+// exit 75, with the holder named.
+func (f *leaseFlags) acquire(ctx context.Context, g *globals, dir string) (*lock.Locker, *lock.Lease, error) {
+	if f.wait < 0 {
+		return nil, nil, usageErr(fmt.Errorf("--wait %v: must not be negative", f.wait))
+	}
+	opts := append(g.lockOptions(), lock.WithLeaseDuration(f.lease))
+	if f.owner != "" {
+		opts = append(opts, lock.WithOwner(f.owner))
+	}
+	l, err := lock.New(dir, opts...)
+	if err != nil {
+		return nil, nil, usageErr(err)
+	}
+	if f.wait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.wait)
+		defer cancel()
+	}
+	lease, err := l.Acquire(ctx)
+	if err != nil {
+		l.Close()
+		var held *lock.HeldError
+		if errors.As(err, &held) {
+			return nil, nil, withCode(exitNotLocked, fmt.Errorf("not acquired within %v: %w", f.wait, held))
+		}
+		return nil, nil, err
+	}
+	return l, lease, nil
+}
+
+func newLockExecCmd(g *globals) *cobra.Command {
+	var dir string
+	lf := &leaseFlags{}
+	c := &cobra.Command{
+		Use:   "exec --index DIR [--owner ID] [--lease DUR] [--wait DUR] -- CMD [ARG...]",
+		Short: "Run a command while holding the lease, like flock(1)",
+		Long: `Acquire the lease, run CMD with TGUARD_FENCING_TOKEN and TGUARD_OWNER in its
+environment, release the lease, and exit with CMD's exit code. The index
+folder is created if missing. Not acquired within --wait: exit 75. If the
+lease is lost while CMD runs, CMD gets SIGTERM (SIGKILL 10 s later) and tguard
+exits 76.`,
+		Args: minArgs(1, "a command to run after --"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireIndex(dir); err != nil {
+				return err
+			}
+			return runLocked(cmd.Context(), g, dir, lf, args)
+		},
+	}
+	c.Flags().StringVar(&dir, "index", "", "index folder (created if missing)")
+	lf.add(c)
+	return c
+}
+
+func runLocked(ctx context.Context, g *globals, dir string, lf *leaseFlags, args []string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// SIGINT/SIGTERM while waiting stop the wait; while CMD runs they are
+	// passed on to it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	waitCtx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-waitCtx.Done():
+		}
+	}()
+	l, lease, err := lf.acquire(waitCtx, g, dir)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	defer lease.Release(context.Background())
+
+	child := exec.Command(args[0], args[1:]...)
+	child.Stdin, child.Stdout, child.Stderr = os.Stdin, g.stdout, g.stderr
+	child.Env = append(os.Environ(),
+		"TGUARD_FENCING_TOKEN="+strconv.FormatUint(lease.Token(), 10),
+		"TGUARD_OWNER="+l.Owner())
+	if err := child.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", args[0], err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+
+	var waitErr error
+	lost := false
+loop:
+	for {
+		select {
+		case waitErr = <-exited:
+			break loop
+		case s := <-sigs:
+			_ = child.Process.Signal(s)
+		case <-lease.Done():
+			if errors.Is(lease.Err(), lock.ErrLeaseLost) && !lost {
+				lost = true
+				fmt.Fprintf(g.stderr, "tguard: lease lost (%v); stopping %s\n", lease.Err(), args[0])
+				_ = child.Process.Signal(syscall.SIGTERM)
+				go func() {
+					time.Sleep(10 * time.Second)
+					_ = child.Process.Kill()
+				}()
+			}
+		}
+	}
+	if lost {
+		return withCode(exitLeaseLost, fmt.Errorf("lease lost while %s ran: %v", args[0], lease.Err()))
+	}
+	if err := lease.Release(context.Background()); err != nil {
+		if errors.Is(err, lock.ErrLeaseLost) {
+			return withCode(exitLeaseLost, fmt.Errorf("lease lost while %s ran: %v", args[0], err))
+		}
+		fmt.Fprintf(g.stderr, "tguard: warning: %v\n", err)
+	}
+	return childExit(waitErr)
+}
+
+// childExit turns the child's end into tguard's: its exit code, or 128+N
+// for a signal N, as shells do.
+func childExit(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	code := ee.ExitCode()
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		code = 128 + int(ws.Signal())
+	}
+	return &silentExit{code: code}
+}

@@ -1,0 +1,71 @@
+package indexer
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/tguard/tguard/bridge"
+)
+
+// Default batch bounds: large enough that the cgo call costs nothing next
+// to the indexing, small enough to bound memory.
+const (
+	DefaultBatchDocs  = 1000
+	DefaultBatchBytes = 8 << 20
+)
+
+// lineAdder is what a Batcher writes to: a *bridge.Writer.
+type lineAdder interface {
+	AddJSONLines([]byte) (bridge.AddResult, error)
+}
+
+// Batcher groups documents into one buffer of JSON lines per call to the
+// index writer.
+type Batcher struct {
+	W        lineAdder
+	MaxDocs  int
+	MaxBytes int
+	// OnBad receives each document the index refused, named by its origin.
+	OnBad func(Skip)
+
+	Added, Bad int
+
+	buf     bytes.Buffer
+	origins []string
+}
+
+// Add queues d and sends the batch when it is full.
+func (b *Batcher) Add(d Doc) error {
+	b.buf.Write(d.JSON)
+	b.buf.WriteByte('\n')
+	b.origins = append(b.origins, d.Origin)
+	if len(b.origins) >= max(b.MaxDocs, 1) || b.buf.Len() >= max(b.MaxBytes, 1) {
+		return b.Flush()
+	}
+	return nil
+}
+
+// Flush sends what is queued.
+func (b *Batcher) Flush() error {
+	if len(b.origins) == 0 {
+		return nil
+	}
+	res, err := b.W.AddJSONLines(b.buf.Bytes())
+	if err != nil {
+		return err
+	}
+	b.Added += res.Added
+	b.Bad += res.Bad
+	if b.OnBad != nil {
+		for _, le := range res.Errors {
+			origin := fmt.Sprintf("batch line %d", le.Line)
+			if le.Line >= 1 && le.Line <= len(b.origins) {
+				origin = b.origins[le.Line-1]
+			}
+			b.OnBad(Skip{Path: origin, Reason: le.Message})
+		}
+	}
+	b.buf.Reset()
+	b.origins = b.origins[:0]
+	return nil
+}

@@ -1,0 +1,186 @@
+package indexer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultMaxFileSize is the largest text file indexed as one document.
+const DefaultMaxFileSize = 10 << 20
+
+// Doc is one document to index: a JSON object for the index's schema, with
+// an "id" string (the upsert key), and where it came from, for messages.
+type Doc struct {
+	JSON   []byte
+	Origin string // "path" or "path:line"
+}
+
+// Skip is a file or line that was not indexed, and why.
+type Skip struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// fileDoc is the default schema's document for a text file.
+type fileDoc struct {
+	ID       string `json:"id"`
+	Path     string `json:"path"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+	Modified string `json:"modified"`
+}
+
+// Walker turns files and folders into documents: a text file is one
+// document (its id is its absolute path); a *.jsonl file holds one document
+// per line. Binary files, files that are not UTF-8 and files over MaxSize
+// are skipped and reported, never indexed half.
+type Walker struct {
+	MaxSize int64
+	// OnDoc receives each document; returning an error stops the walk.
+	OnDoc func(Doc) error
+	// OnSkip receives each skipped file or line.
+	OnSkip func(Skip)
+	// OnFile is called once per regular file seen.
+	OnFile func(path string)
+}
+
+// Walk walks each path (a file or a folder) in order. Unreadable entries are
+// skipped and reported; only an error from OnDoc, or a path that does not
+// exist, stops it.
+func (w *Walker) Walk(paths []string) error {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("%s: %w", p, unwrapPathError(err))
+		}
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				w.skip(path, unwrapPathError(err).Error())
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return fs.SkipDir // .git, .tguard-lease and such
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			if w.OnFile != nil {
+				w.OnFile(path)
+			}
+			return w.file(path)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Walker) skip(path, reason string) {
+	if w.OnSkip != nil {
+		w.OnSkip(Skip{Path: path, Reason: reason})
+	}
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (w *Walker) file(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		w.skip(path, err.Error())
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		w.skip(path, unwrapPathError(err).Error())
+		return nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		w.skip(path, unwrapPathError(err).Error())
+		return nil
+	}
+	if strings.HasSuffix(path, ".jsonl") {
+		return w.jsonLines(path, f)
+	}
+	max := w.MaxSize
+	if max <= 0 {
+		max = DefaultMaxFileSize
+	}
+	if fi.Size() > max {
+		w.skip(path, fmt.Sprintf("larger than %d bytes", max))
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		w.skip(path, unwrapPathError(err).Error())
+		return nil
+	}
+	if reason := notText(body); reason != "" {
+		w.skip(path, reason)
+		return nil
+	}
+	doc, err := json.Marshal(fileDoc{
+		ID: abs, Path: abs, Title: filepath.Base(path), Body: string(body),
+		Modified: fi.ModTime().UTC().Format(time.RFC3339),
+	})
+	if err != nil {
+		return err
+	}
+	return w.OnDoc(Doc{JSON: doc, Origin: path})
+}
+
+// notText says why body is not indexed as text, or "" if it is.
+func notText(body []byte) string {
+	head := body[:min(len(body), 8000)]
+	if bytes.IndexByte(head, 0) >= 0 {
+		return "binary"
+	}
+	if !utf8.Valid(body) {
+		return "not UTF-8"
+	}
+	return ""
+}
+
+// jsonLines passes each non-blank line on as it is; the index checks it
+// against the schema and reports bad lines by their origin.
+func (w *Walker) jsonLines(path string, r io.Reader) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			if derr := w.OnDoc(Doc{JSON: bytes.TrimRight(line, "\r\n"), Origin: fmt.Sprintf("%s:%d", path, n)}); derr != nil {
+				return derr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			w.skip(fmt.Sprintf("%s:%d", path, n), unwrapPathError(err).Error())
+			return nil
+		}
+	}
+}

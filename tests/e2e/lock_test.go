@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type lockStatus struct {
+	Held        bool   `json:"held"`
+	State       string `json:"state"`
+	Owner       string `json:"owner"`
+	Hostname    string `json:"hostname"`
+	PID         int    `json:"pid"`
+	Token       uint64 `json:"token"`
+	ExpiresInMS *int64 `json:"expires_in_ms"`
+	HolderDead  bool   `json:"holder_dead"`
+}
+
+func status(t *testing.T, ix string) lockStatus {
+	t.Helper()
+	r := tguard(t, nil, "lock", "status", "--index", ix, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var s lockStatus
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+	require.NotNil(t, s.ExpiresInMS, "expires_in_ms is part of the contract")
+	return s
+}
+
+// holder starts "tguard lock exec ... -- sh -c 'echo ready; sleep 60'" and
+// waits until the command runs.
+func holder(t *testing.T, ix string, args ...string) *exec.Cmd {
+	t.Helper()
+	all := append([]string{"lock", "exec", "--index", ix}, args...)
+	all = append(all, "--", "sh", "-c", `echo "ready $TGUARD_FENCING_TOKEN"; exec sleep 60`)
+	cmd := exec.Command(tguardBin, all...)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	// Its own process group, so that cleanup also ends the command when
+	// a test killed tguard alone.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(line, "ready "), line)
+	return cmd
+}
+
+func TestLockExecRunsWithTokenAndPassesExitCode(t *testing.T) {
+	ix := filepath.Join(t.TempDir(), "not", "yet", "there")
+	assert.False(t, status(t, ix).Held)
+
+	r := tguard(t, nil, "lock", "exec", "--index", ix, "--owner", "job-7", "--",
+		"sh", "-c", `echo "$TGUARD_FENCING_TOKEN $TGUARD_OWNER"; exit 3`)
+	assert.Equal(t, 3, r.code, r.stderr)
+	assert.Equal(t, "1 job-7\n", r.stdout)
+
+	r = tguard(t, nil, "lock", "exec", "--index", ix, "--", "sh", "-c", `echo $TGUARD_FENCING_TOKEN`)
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2\n", r.stdout, "every grant has a greater token")
+	s := status(t, ix)
+	assert.False(t, s.Held)
+	assert.Equal(t, "released", s.State)
+
+	r = tguard(t, nil, "lock", "exec", "--index", ix, "--", "/no/such/program")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "/no/such/program")
+}
+
+func TestLockExecWaitTimesOutWith75(t *testing.T) {
+	ix := t.TempDir()
+	holder(t, ix, "--owner", "first")
+	s := status(t, ix)
+	assert.True(t, s.Held)
+	assert.Equal(t, "first", s.Owner)
+	assert.Greater(t, *s.ExpiresInMS, int64(0))
+
+	start := time.Now()
+	r := tguard(t, nil, "lock", "exec", "--index", ix, "--wait", "300ms", "--", "true")
+	assert.Equal(t, 75, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "first", "the message names the holder")
+	assert.Less(t, time.Since(start), 10*time.Second)
+}
+
+func TestLockExecLeaseLostGives76(t *testing.T) {
+	ix := t.TempDir()
+	cmd := holder(t, ix, "--lease", "600ms")
+	r := tguard(t, nil, "lock", "break", "--index", ix)
+	assert.Equal(t, 1, r.code, "a live holder is not provably dead")
+	assert.Contains(t, r.stderr, "not provably dead")
+
+	r = tguard(t, nil, "lock", "break", "--index", ix, "--force", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "warning")
+
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee)
+		assert.Equal(t, 76, ee.ExitCode())
+	case <-time.After(10 * time.Second):
+		t.Fatal("lock exec did not notice the lost lease")
+	}
+}
+
+func TestLockBreakDeadHolder(t *testing.T) {
+	ix := t.TempDir()
+	cmd := holder(t, ix)
+	// Kill tguard itself (not its command): a holder that died on this host.
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	s := status(t, ix)
+	assert.True(t, s.Held)
+	assert.True(t, s.HolderDead)
+
+	r := tguard(t, nil, "lock", "break", "--index", ix, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var after lockStatus
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &after))
+	assert.False(t, after.Held)
+	assert.Equal(t, "expired", after.State)
+
+	// And a waiter would not have needed the break: a dead holder on this
+	// host is taken over at once.
+	holder(t, ix)
+	cmd2 := exec.Command(tguardBin, "lock", "status", "--index", ix)
+	out, err := cmd2.Output()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "held by")
+}
