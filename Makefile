@@ -1,0 +1,84 @@
+# tguard: cargo builds the Rust static library, then go builds the CLI.
+#
+#   make run     build, index the Go distribution's sources, search them
+#   make test    everything CI checks (installs what it needs first)
+#   make deps    the Debian packages the tests need (root, apt-get)
+
+GO      ?= go
+CARGO   ?= cargo
+# The Rust target triple; the library lands in rust/target/$(TRIPLE)/release,
+# one folder per target, as bridge/link.go expects.
+TRIPLE  ?= $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+RUSTLIB := rust/target/$(TRIPLE)/release/libtguard_bridge.a
+BIN     := bin/tguard
+RUN_DIR ?= .run
+
+# Every Debian package a test needs, in one place: .ci/run and make test
+# both go through "make deps".
+DEB_PACKAGES := samba smbnetfs fuse3 spin util-linux procps
+
+FUZZTIME ?= 20s
+
+.PHONY: all build rust run test deps test-rust test-go test-header test-windows \
+        test-model test-fuzz test-e2e clean
+
+all: build
+
+build: $(BIN)
+
+rust:
+	$(CARGO) build --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml
+
+$(RUSTLIB): rust
+
+$(BIN): rust
+	$(GO) build -o $(BIN) ./cmd/tguard
+
+run: build
+	rm -rf $(RUN_DIR)/index
+	./$(BIN) index --index $(RUN_DIR)/index "$$($(GO) env GOROOT)/src" 2>$(RUN_DIR).skipped.log || { cat $(RUN_DIR).skipped.log; exit 1; }
+	@echo "(skipped files are listed in $(RUN_DIR).skipped.log)"
+	./$(BIN) stats --index $(RUN_DIR)/index
+	./$(BIN) search --index $(RUN_DIR)/index --limit 5 "mutex starvation"
+	./$(BIN) search --index $(RUN_DIR)/index --limit 5 '"garbage collector" +sweep'
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+test: deps build test-header test-rust test-windows test-go test-model test-fuzz
+
+test-rust:
+	$(CARGO) test --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml
+
+# The committed header must be what cbindgen makes of the committed sources.
+test-header: rust
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git diff --exit-code -- bridge/tguard_bridge.h || { echo "bridge/tguard_bridge.h differs from a fresh one: commit it"; exit 1; }; \
+	fi
+
+test-windows:
+	GOOS=windows GOARCH=amd64 $(GO) vet ./lock/...
+
+# All Go tests (unit, multi-process, SMB share, end-to-end on bin/tguard),
+# once under the race detector with cgo pointer checks on.
+test-go: build
+	GODEBUG=cgocheck=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+test-model:
+	bash tests/scripts/spin-check.sh
+
+test-fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime $(FUZZTIME) ./lock/
+
+test-e2e: build
+	$(GO) test -count=1 -timeout 10m ./tests/e2e/
+
+clean:
+	rm -rf bin $(RUN_DIR) $(RUN_DIR).skipped.log
+	$(CARGO) clean --manifest-path rust/Cargo.toml
