@@ -113,7 +113,7 @@ func (b *fileBackend) end(v view, marker string) error {
 		}
 		return b.raced(v, 0)
 	}
-	if err := os.WriteFile(filepath.Join(slot, marker), nil, 0o644); err != nil {
+	if err := writeMarker(slot, marker); err != nil {
 		// The slot is ours and ends the holder all the same; others without
 		// the marker see a renewal and will wait for it to expire.
 		b.log.Warn("lock: cannot write end marker", "slot", slot, "error", err)
@@ -290,7 +290,7 @@ func (g *fileGrant) Release(context.Context) error {
 		return err
 	}
 	g.slot = next
-	return os.WriteFile(filepath.Join(g.genDir, numName(next), markerReleased), nil, 0o644)
+	return writeMarker(filepath.Join(g.genDir, numName(next)), markerReleased)
 }
 
 func (g *fileGrant) mkslot(n uint64) error {

@@ -28,21 +28,28 @@ func readHostIdentity() hostIdentity {
 // ticks since boot. With the boot id it names one process instance, so a
 // reused PID is told apart from the holder.
 func processStartTime(pid int) (uint64, error) {
+	_, start, err := procStat(pid)
+	return start, err
+}
+
+// procStat reads the state (field 3) and start time (field 22) of pid.
+func procStat(pid int) (state byte, start uint64, err error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name (field 2) is in parentheses and may hold spaces.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, errors.New("malformed stat")
+		return 0, 0, errors.New("malformed stat")
 	}
 	fields := strings.Fields(s[i+1:])
-	if len(fields) < 20 {
-		return 0, errors.New("short stat")
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return 0, 0, errors.New("short stat")
 	}
-	return strconv.ParseUint(fields[19], 10, 64)
+	start, err = strconv.ParseUint(fields[19], 10, 64)
+	return fields[0][0], start, err
 }
 
 // processAlive probes pid with signal 0 (never SIGCONT, which would resume a
@@ -56,15 +63,16 @@ func processAlive(pid int, start uint64) (alive, known bool) {
 	case err != nil && !errors.Is(err, syscall.EPERM):
 		return false, false
 	}
-	if start == 0 {
-		return true, true
-	}
-	got, err := processStartTime(pid)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return false, true // exited between the probe and the read
-		}
+	state, got, err := procStat(pid)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return false, true // exited between the probe and the read
+	case err != nil:
 		return true, true // exists, cannot tell more: treat as alive
+	case state == 'Z' || state == 'X':
+		return false, true // exited, not yet reaped by its parent
+	case start == 0:
+		return true, true
 	}
 	return got == start, true
 }

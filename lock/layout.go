@@ -60,16 +60,33 @@ func maxNumber(nums []uint64) uint64 {
 	return nums[len(nums)-1]
 }
 
-// markerIn returns the end marker in slot folder dir, or "" if there is none.
+// markerIn returns the end marker in slot folder dir, or "" if there is
+// none. It lists the folder instead of stat-ing each name: on a share, a
+// listing was measured fresh where a stat stays stale for a second.
 func markerIn(dir string) (string, error) {
-	for _, m := range markers {
-		_, err := os.Lstat(filepath.Join(dir, m))
-		if err == nil {
-			return m, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return "", err
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		if slices.Contains(markers, e.Name()) {
+			return e.Name(), nil
 		}
 	}
 	return "", nil
+}
+
+// writeMarker creates the empty marker file in slot folder dir. It uses an
+// exclusive create: on a share, a truncating create of a name this client
+// had looked up was measured to fail with ENOENT. A marker that is already
+// there is fine: its existence is all it says.
+func writeMarker(dir, marker string) error {
+	f, err := os.OpenFile(filepath.Join(dir, marker), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

@@ -63,7 +63,7 @@ func readView(root string) (view, error) {
 		}
 	}
 	if fi, err := os.Stat(newest); err == nil {
-		v.seenAt = fi.ModTime()
+		v.seenAt = fi.ModTime() // for the Status estimate only
 	}
 	v.rec, v.recErr = readRecord(filepath.Join(genDir, ownerFileName))
 	if v.recErr == nil && v.rec.Token != v.gen {
