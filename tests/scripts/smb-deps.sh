@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what tests/smbtest needs to run a real SMB share with two client
+# mounts: smbd (samba), the FUSE SMB client (smbnetfs) and fusermount (fuse3).
+# Idempotent: does nothing when all packages are installed already.
+# Debian/Ubuntu only (apt-get); must run as root (or with sudo available).
+set -euo pipefail
+
+packages=(samba smbnetfs fuse3)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "smb-deps: already installed: ${packages[*]}"
+	exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "smb-deps: apt-get not found; install these packages by hand: ${missing[*]}" >&2
+	exit 1
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo=(sudo)
+	else
+		echo "smb-deps: must run as root to install: ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+
+echo "smb-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y "${missing[@]}"
+
+# The samba package may start a system smbd, which would hold port 445 that
+# the test share needs. Stop it (only when this script installed samba).
+for m in "${missing[@]}"; do
+	if [ "$m" = samba ]; then
+		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet smbd 2>/dev/null; then
+			"${sudo[@]}" systemctl stop smbd nmbd 2>/dev/null || true
+			"${sudo[@]}" systemctl disable smbd nmbd 2>/dev/null || true
+		elif command -v service >/dev/null 2>&1; then
+			"${sudo[@]}" service smbd stop >/dev/null 2>&1 || true
+			"${sudo[@]}" service nmbd stop >/dev/null 2>&1 || true
+		fi
+	fi
+done
+echo "smb-deps: done"

@@ -1,0 +1,16 @@
+// Package share holds tests of the file-system primitives the tguard lease
+// protocol uses (mkdir, O_EXCL create, rename over, directory listings,
+// link, unlink, flock), each run across two client mounts of a real SMB share
+// started by tests/smbtest. Every operation on a mount is done by a separate
+// process (the test binary re-executed as an agent) in its own UTS namespace
+// with its own hostname, so a race is two real processes on two "hosts".
+//
+// TestPrimitives runs the checks on mounts as a user gets them from smbnetfs
+// (FUSE caches names and attributes for 1 s); TestPrimitivesNoCache runs them
+// again with those caches off (skipped with -short). TGUARD_SHARE_ROUNDS
+// changes the number of rounds (200 by default).
+//
+// Each test logs its measurements as lines starting with FIGURE, e.g.
+//
+//	go test -count=1 -v ./tests/share/ | grep FIGURE
+package share
