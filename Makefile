@@ -35,21 +35,15 @@ $(BIN): rust
 	$(GO) build -o $(BIN) ./cmd/tguard
 
 run: build
-	rm -rf $(RUN_DIR)/index
-	./$(BIN) index --index $(RUN_DIR)/index "$$($(GO) env GOROOT)/src" 2>$(RUN_DIR).skipped.log || { cat $(RUN_DIR).skipped.log; exit 1; }
-	@echo "(skipped files are listed in $(RUN_DIR).skipped.log)"
+	rm -rf $(RUN_DIR) && mkdir -p $(RUN_DIR)
+	./$(BIN) index --index $(RUN_DIR)/index "$$($(GO) env GOROOT)/src" 2>$(RUN_DIR)/skipped.log || { cat $(RUN_DIR)/skipped.log; exit 1; }
+	@echo "(skipped files are listed in $(RUN_DIR)/skipped.log)"
 	./$(BIN) stats --index $(RUN_DIR)/index
 	./$(BIN) search --index $(RUN_DIR)/index --limit 5 "mutex starvation"
 	./$(BIN) search --index $(RUN_DIR)/index --limit 5 '"garbage collector" +sweep'
 
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@bash tests/scripts/deps.sh $(DEB_PACKAGES)
 
 test: deps build test-header test-rust test-windows test-go test-model test-fuzz
 
@@ -80,5 +74,5 @@ test-e2e: build
 	$(GO) test -count=1 -timeout 10m ./tests/e2e/
 
 clean:
-	rm -rf bin $(RUN_DIR) $(RUN_DIR).skipped.log
+	rm -rf bin $(RUN_DIR)
 	$(CARGO) clean --manifest-path rust/Cargo.toml

@@ -19,7 +19,7 @@
 // neither processes nor mounts, and /tmp/tguard-smb.state lets the next
 // Start remove whatever else is left.
 //
-// Install the packages with tests/scripts/smb-deps.sh. Environment:
+// Install the packages with make deps. Environment:
 // TGUARD_SKIP_SMB=1 skips instead of failing on a machine without them;
 // TGUARD_SMB_KEEP=1 keeps the temporary folder (logs) after the test.
 package smbtest
@@ -148,7 +148,7 @@ func Available() error {
 		missing = append(missing, "hostname (package hostname)")
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("smbtest: missing %s; install with tests/scripts/smb-deps.sh (apt-get install -y %s) or set %s=1 to skip",
+		return fmt.Errorf("smbtest: missing %s; install with make deps (apt-get install -y %s) or set %s=1 to skip",
 			strings.Join(missing, ", "), strings.Join(Packages, " "), SkipEnv)
 	}
 	if fi, err := os.Stat("/dev/fuse"); err != nil || fi.Mode()&os.ModeCharDevice == 0 {

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Installs what tests/smbtest needs to run a real SMB share with two client
-# mounts: smbd (samba), the FUSE SMB client (smbnetfs) and fusermount (fuse3).
-# Idempotent: does nothing when all packages are installed already.
+# Installs the Debian packages named as arguments, only those missing.
+# The list lives in the Makefile (DEB_PACKAGES); "make deps" calls this.
 # Debian/Ubuntu only (apt-get); must run as root (or with sudo available).
 set -euo pipefail
 
-packages=(samba smbnetfs fuse3)
+packages=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -15,12 +14,12 @@ for p in "${packages[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-	echo "smb-deps: already installed: ${packages[*]}"
+	echo "deps: already installed: ${packages[*]}"
 	exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-	echo "smb-deps: apt-get not found; install these packages by hand: ${missing[*]}" >&2
+	echo "deps: apt-get not found; install these packages by hand: ${missing[*]}" >&2
 	exit 1
 fi
 
@@ -29,15 +28,15 @@ if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
 		sudo=(sudo)
 	else
-		echo "smb-deps: must run as root to install: ${missing[*]}" >&2
+		echo "deps: must run as root to install: ${missing[*]}" >&2
 		exit 1
 	fi
 fi
 
-echo "smb-deps: installing ${missing[*]}"
+echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update
-"${sudo[@]}" apt-get install -y "${missing[@]}"
+"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 
 # The samba package may start a system smbd, which would hold port 445 that
 # the test share needs. Stop it (only when this script installed samba).
@@ -52,4 +51,4 @@ for m in "${missing[@]}"; do
 		fi
 	fi
 done
-echo "smb-deps: done"
+echo "deps: done"
