@@ -10,8 +10,8 @@ import (
 	"sync"
 )
 
-// Index is an open Tantivy index. Safe for concurrent use; Search and Stats
-// run in parallel.
+// Index is an open Tantivy index. Safe for concurrent use; Search, Stats and
+// IDsWithPrefix run in parallel.
 type Index struct {
 	// mu: read-locked by every call, write-locked by Close, so Close waits
 	// for running calls and no call ever sees a freed handle.
@@ -134,6 +134,37 @@ func (ix *Index) Search(query string, limit int) (SearchResult, error) {
 		res.Hits = []Hit{}
 	}
 	return res, err
+}
+
+// IDsWithPrefix returns every id of the last commit that starts with prefix,
+// sorted by bytes, each once; ids whose documents are all deleted are left
+// out, uncommitted changes are not seen. "" lists every id; no match gives
+// an empty, non-nil slice.
+//
+// The match is a plain string prefix: "/a/b" also matches "/a/bc". To list
+// what is inside a folder, pass the folder's path with its trailing
+// separator ("/a/b/"). An index whose schema has no indexed string "id"
+// field gives ErrInvalidArgument.
+func (ix *Index) IDsWithPrefix(prefix string) ([]string, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.h == nil {
+		return nil, ErrClosed
+	}
+	pp, pl := stringArg(prefix)
+	var out *C.char
+	var cerr *C.TgError
+	if code := C.tg_index_ids_with_prefix(ix.h, pp, pl, &out, &cerr); code != C.TG_OK {
+		return nil, takeError(code, cerr)
+	}
+	var ids []string
+	if err := takeJSON(out, &ids); err != nil {
+		return nil, err
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
 }
 
 // Stats reports the last commit's document count, segments, payload and opstamp.

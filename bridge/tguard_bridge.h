@@ -118,6 +118,39 @@ void tg_error_free(struct TgError *err);
 // concurrently and never used again afterwards.
 void tg_index_free(struct TgIndex *ix);
 
+// Lists the ids of the last committed state (the reader is reloaded on
+// each call) that start with `prefix`.
+//
+// On success `*out_json` receives a JSON array of strings: every distinct
+// value of the `id` field that starts with `prefix`, byte-wise, in
+// ascending byte order, each once, leaving out ids whose documents are
+// all deleted (an id deleted or replaced in one segment but live in
+// another is listed). Uncommitted changes are not seen. An empty prefix
+// lists every id; no match gives `[]`.
+//
+// The match is a plain string prefix: "/a/b" matches "/a/b/x" and also
+// "/a/bc". To list the contents of a folder the CALLER appends the path
+// separator ("/a/b/") and, if wanted, checks the folder's own id apart.
+//
+// The schema must have the `id` upsert key (an indexed `string` field),
+// else TG_ERR_INVALID_ARGUMENT (possible for an index opened with "any
+// schema"). Ids longer than Tantivy's MAX_TOKEN_LEN (65530 bytes) are not
+// in the term dictionary and are never listed.
+//
+// Ownership: `*out_json` is owned by the caller, who frees it with
+// `tg_string_free`; it is left untouched on error. `prefix` (UTF-8) is
+// borrowed for the call only.
+//
+// # Safety
+// `ix` live handle; `prefix_ptr` readable for `prefix_len` (NULL allowed
+// when 0); `out_json` writable; `out_err` null or writable. Safe to call
+// concurrently on one handle, and alongside searches and a writer.
+int32_t tg_index_ids_with_prefix(const struct TgIndex *ix,
+                                 const uint8_t *prefix_ptr,
+                                 size_t prefix_len,
+                                 char **out_json,
+                                 struct TgError **out_err);
+
 // Opens an index directory.
 //
 // `create == false`: the index must exist (missing dir -> TG_ERR_NOT_FOUND,

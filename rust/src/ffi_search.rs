@@ -1,11 +1,11 @@
-//! C entry point for searching.
+//! C entry points for searching and listing ids.
 
 use std::ffi::c_char;
 
 use crate::error::TgError;
 use crate::ffi::{handle, out_arg, put_json, run_code, str_arg};
 use crate::index::TgIndex;
-use crate::search::search;
+use crate::search::{ids_with_prefix, search};
 
 /// Searches the last committed state (the reader is reloaded on each call).
 ///
@@ -38,6 +38,51 @@ pub unsafe extern "C" fn tg_index_search(
             let ix = handle(ix, "index")?;
             let query = str_arg(query_ptr, query_len, "query")?;
             put_json(out_json, &search(ix, query, limit)?)
+        })
+    }
+}
+
+/// Lists the ids of the last committed state (the reader is reloaded on
+/// each call) that start with `prefix`.
+///
+/// On success `*out_json` receives a JSON array of strings: every distinct
+/// value of the `id` field that starts with `prefix`, byte-wise, in
+/// ascending byte order, each once, leaving out ids whose documents are
+/// all deleted (an id deleted or replaced in one segment but live in
+/// another is listed). Uncommitted changes are not seen. An empty prefix
+/// lists every id; no match gives `[]`.
+///
+/// The match is a plain string prefix: "/a/b" matches "/a/b/x" and also
+/// "/a/bc". To list the contents of a folder the CALLER appends the path
+/// separator ("/a/b/") and, if wanted, checks the folder's own id apart.
+///
+/// The schema must have the `id` upsert key (an indexed `string` field),
+/// else TG_ERR_INVALID_ARGUMENT (possible for an index opened with "any
+/// schema"). Ids longer than Tantivy's MAX_TOKEN_LEN (65530 bytes) are not
+/// in the term dictionary and are never listed.
+///
+/// Ownership: `*out_json` is owned by the caller, who frees it with
+/// `tg_string_free`; it is left untouched on error. `prefix` (UTF-8) is
+/// borrowed for the call only.
+///
+/// # Safety
+/// `ix` live handle; `prefix_ptr` readable for `prefix_len` (NULL allowed
+/// when 0); `out_json` writable; `out_err` null or writable. Safe to call
+/// concurrently on one handle, and alongside searches and a writer.
+#[no_mangle]
+pub unsafe extern "C" fn tg_index_ids_with_prefix(
+    ix: *const TgIndex,
+    prefix_ptr: *const u8,
+    prefix_len: usize,
+    out_json: *mut *mut c_char,
+    out_err: *mut *mut TgError,
+) -> i32 {
+    unsafe {
+        run_code(out_err, || {
+            out_arg(out_json, "out_json")?;
+            let ix = handle(ix, "index")?;
+            let prefix = str_arg(prefix_ptr, prefix_len, "prefix")?;
+            put_json(out_json, &ids_with_prefix(ix, prefix)?)
         })
     }
 }

@@ -1,14 +1,16 @@
-//! Query parsing, search and index statistics (read side).
+//! Query parsing, search, id listing and index statistics (read side).
+
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::QueryParser;
-use tantivy::schema::Value;
-use tantivy::{Searcher, TantivyDocument};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocSet, Searcher, SegmentReader, TantivyDocument, TERMINATED};
 
-use crate::error::{BResult, BridgeError, TG_ERR_QUERY_SYNTAX};
+use crate::error::{BResult, BridgeError, TG_ERR_CORRUPT_INDEX, TG_ERR_QUERY_SYNTAX};
 use crate::index::TgIndex;
-use crate::schema::default_search_fields;
+use crate::schema::{default_search_fields, id_field};
 
 /// Upper bound on `limit`: TopDocs allocates a heap of that size up front.
 pub const TG_MAX_SEARCH_LIMIT: u32 = 100_000;
@@ -92,6 +94,75 @@ pub fn search(ix: &TgIndex, query: &str, limit: u32) -> BResult<SearchResult> {
         total: total as u64,
         hits,
     })
+}
+
+/// Every distinct `id` term of the last commit that starts with `prefix`
+/// (byte-wise; an empty prefix matches all), sorted, skipping ids whose
+/// documents are all deleted. Read from each segment's term dictionary of
+/// the `id` field, so no stored document is loaded.
+pub fn ids_with_prefix(ix: &TgIndex, prefix: &str) -> BResult<Vec<String>> {
+    let id = id_field(&ix.index.schema())?;
+    let searcher = fresh_searcher(ix)?;
+    let mut ids = BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        segment_ids_with_prefix(segment, id, prefix.as_bytes(), &mut ids)?;
+    }
+    Ok(ids.into_iter().collect())
+}
+
+fn segment_ids_with_prefix(
+    segment: &SegmentReader,
+    id: tantivy::schema::Field,
+    prefix: &[u8],
+    ids: &mut BTreeSet<String>,
+) -> BResult<()> {
+    let io = |e: std::io::Error| BridgeError::from(tantivy::TantivyError::from(e));
+    let inverted = segment
+        .inverted_index(id)
+        .map_err(|e| BridgeError::from(e).context("reading the id term dictionary"))?;
+    let alive = segment.alive_bitset();
+    // For a raw `string` field the dictionary key is the id's UTF-8 bytes.
+    let mut terms = inverted
+        .terms()
+        .range()
+        .ge(prefix)
+        .into_stream()
+        .map_err(io)?;
+    while let Some((key, info)) = terms.next() {
+        if !key.starts_with(prefix) {
+            break; // sorted: nothing further can match
+        }
+        let text = std::str::from_utf8(key).map_err(|e| {
+            BridgeError::new(
+                TG_ERR_CORRUPT_INDEX,
+                format!(
+                    "id term is not UTF-8 ({e}) in segment {}",
+                    segment.segment_id().uuid_string()
+                ),
+            )
+        })?;
+        if ids.contains(text) {
+            continue; // already known alive in another segment
+        }
+        let live = match alive {
+            // doc_freq counts deleted documents too: check the postings.
+            Some(alive) => {
+                let mut postings = inverted
+                    .read_postings_from_terminfo(info, IndexRecordOption::Basic)
+                    .map_err(io)?;
+                let mut doc = postings.doc();
+                while doc != TERMINATED && !alive.is_alive(doc) {
+                    doc = postings.advance();
+                }
+                doc != TERMINATED
+            }
+            None => info.doc_freq > 0,
+        };
+        if live {
+            ids.insert(text.to_string());
+        }
+    }
+    Ok(())
 }
 
 /// Counts come from meta.json (one consistent snapshot with payload and

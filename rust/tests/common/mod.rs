@@ -123,6 +123,23 @@ pub fn search(ix: &Ix, q: &str, limit: u32) -> Result<serde_json::Value, (i32, S
     }
 }
 
+/// `tg_index_ids_with_prefix`, decoded.
+pub fn ids_with_prefix(ix: &Ix, prefix: &str) -> Result<Vec<String>, (i32, String)> {
+    let mut out = null_mut();
+    let mut err = null_mut();
+    let code = unsafe {
+        tg_index_ids_with_prefix(ix.0, prefix.as_ptr(), prefix.len(), &mut out, &mut err)
+    };
+    if code != TG_OK {
+        assert!(out.is_null());
+        let e = take_err(err);
+        assert_eq!(e.0, code);
+        return Err(e);
+    }
+    assert!(err.is_null());
+    Ok(serde_json::from_str(&take_string(out)).unwrap())
+}
+
 pub fn stats(ix: &Ix) -> serde_json::Value {
     let mut out = null_mut();
     let mut err = null_mut();
