@@ -22,6 +22,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tguardBin = filepath.Join(dir, "tguard")
+	// Default journals go to a state folder of the run's own.
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	build := exec.Command("go", "build", "-o", tguardBin, "github.com/tguard/tguard/cmd/tguard")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {

@@ -1,0 +1,268 @@
+package indexer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"time"
+
+	"github.com/tguard/tguard/bridge"
+	"github.com/tguard/tguard/lock"
+)
+
+// ErrFenced means the index already carries a commit made under a later
+// lease than ours: this process was paused or cut off past its lease, and
+// nothing it had not committed is committed now. Its entries stay journaled.
+var ErrFenced = errors.New("fenced: the index has a commit from a later lease")
+
+// Indexer writes the entries of a local journal into a shared index, only
+// while it holds the index folder's lease.
+type Indexer struct {
+	dir     string
+	journal *Journal
+	locker  *lock.Locker
+	cfg     *config
+}
+
+// New returns an Indexer for the index folder dir, applying journal j.
+func New(dir string, j *Journal, opts ...Option) (*Indexer, error) {
+	cfg := &config{memory: DefaultMemoryBudget, batchDocs: DefaultBatchDocs, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if err := o(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.threads > 0 && cfg.memory/uint64(cfg.threads) < minBytesPerThread {
+		return nil, fmt.Errorf("indexer: memory budget %d for %d threads: at least %d bytes per thread",
+			cfg.memory, cfg.threads, minBytesPerThread)
+	}
+	l, err := lock.New(dir, cfg.lockOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Indexer{dir: dir, journal: j, locker: l, cfg: cfg}, nil
+}
+
+// Close releases the Indexer's resources; the journal stays open.
+func (ix *Indexer) Close() error { return ix.locker.Close() }
+
+// Owner is the lease owner name.
+func (ix *Indexer) Owner() string { return ix.locker.Owner() }
+
+// Accept journals docs. A document that is not a JSON object with a string
+// "id" is refused (returned in bad) and never journaled. When Accept returns
+// nil, the accepted documents are durable: they will be applied.
+func (ix *Indexer) Accept(docs []Doc) (accepted int, bad []Skip, err error) {
+	entries := make([]Entry, 0, len(docs))
+	for _, d := range docs {
+		id, err := docID(d.JSON)
+		if err != nil {
+			bad = append(bad, Skip{Path: d.Origin, Reason: err.Error()})
+			continue
+		}
+		entries = append(entries, Entry{Op: OpUpsert, ID: id, Doc: d.JSON, Origin: d.Origin})
+	}
+	if _, err := ix.journal.Append(entries); err != nil {
+		return 0, bad, fmt.Errorf("journaling: %w", err)
+	}
+	return len(entries), bad, nil
+}
+
+// AcceptDeletes journals the deletion of ids.
+func (ix *Indexer) AcceptDeletes(ids []string, origin string) error {
+	entries := make([]Entry, len(ids))
+	for i, id := range ids {
+		entries[i] = Entry{Op: OpDelete, ID: id, Origin: origin}
+	}
+	_, err := ix.journal.Append(entries)
+	return err
+}
+
+func docID(doc []byte) (string, error) {
+	var head struct {
+		ID *string `json:"id"`
+	}
+	if err := json.Unmarshal(doc, &head); err != nil {
+		return "", fmt.Errorf("not a JSON object: %v", err)
+	}
+	if head.ID == nil || *head.ID == "" {
+		return "", errors.New(`no "id" string`)
+	}
+	return *head.ID, nil
+}
+
+// FlushResult says what one Flush did.
+type FlushResult struct {
+	Applied   int    // journal entries written into the index
+	Bad       int    // entries the index refused (schema); not retried
+	BadDocs   []Skip // the first of them, by origin
+	Token     uint64 // the lease's fencing token
+	Committed bool
+}
+
+// Flush acquires the lease, waiting as long as ctx allows, applies every
+// pending journal entry, commits with the lease's fencing token, and
+// releases. Entries are removed from the journal only after the commit that
+// records them; a crash anywhere leaves each entry applied exactly once in
+// the end. Errors match lock.ErrHeld (not acquired), lock.ErrLeaseLost (lost
+// while writing: nothing committed) or ErrFenced.
+func (ix *Indexer) Flush(ctx context.Context) (res FlushResult, err error) {
+	lease, err := ix.locker.Acquire(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Token = lease.Token()
+	defer func() {
+		if rerr := lease.Release(context.Background()); rerr != nil && err == nil && res.Committed {
+			// Committed under a valid lease; the release is housekeeping.
+			ix.cfg.log.Warn("indexer: release after commit", "error", rerr)
+		}
+	}()
+	return ix.apply(lease, res)
+}
+
+func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error) {
+	// Opened after the grant: the metadata is the latest committed, never a
+	// view from before another holder's commit.
+	idx, err := bridge.OpenOrCreate(ix.dir, ix.cfg.schema)
+	if err != nil {
+		return res, err
+	}
+	defer idx.Close()
+	st, err := idx.Stats()
+	if err != nil {
+		return res, err
+	}
+	payload, err := ParsePayload(st.Payload)
+	if err != nil {
+		return res, err
+	}
+	if payload.Token > lease.Token() {
+		return res, fmt.Errorf("%w: index token %d, lease token %d", ErrFenced, payload.Token, lease.Token())
+	}
+	// Reconcile: what the last commit recorded as applied leaves the journal
+	// (a crash after a commit and before this may have left it there).
+	done := payload.Applied[ix.journal.ID()]
+	if err := ix.journal.Applied(done); err != nil {
+		return res, fmt.Errorf("journal: %w", err)
+	}
+	pending, err := ix.journal.Pending(done, ix.cfg.batchDocs)
+	if err != nil || len(pending) == 0 {
+		return res, err
+	}
+
+	w, err := idx.Writer(ix.cfg.memory, ix.cfg.threads)
+	if err != nil {
+		return res, err
+	}
+	defer w.Close() // after a failure: abandons what was not committed
+	stop := ix.guardDeadline(lease, w)
+	defer stop()
+
+	b := &Batcher{W: w, MaxDocs: ix.cfg.batchDocs, MaxBytes: DefaultBatchBytes, OnBad: func(s Skip) {
+		if len(res.BadDocs) < 100 {
+			res.BadDocs = append(res.BadDocs, s)
+		}
+	}}
+	last := done
+	for len(pending) > 0 {
+		if err := lease.Check(); err != nil {
+			return res, err
+		}
+		for _, e := range pending {
+			if err := ix.applyEntry(b, w, e); err != nil {
+				return res, mapWriteError(err)
+			}
+		}
+		if err := b.Flush(); err != nil {
+			return res, mapWriteError(err)
+		}
+		last = pending[len(pending)-1].Seq
+		res.Applied += len(pending)
+		if ix.cfg.progress != nil {
+			ix.cfg.progress(res.Applied)
+		}
+		if pending, err = ix.journal.Pending(last, ix.cfg.batchDocs); err != nil {
+			return res, fmt.Errorf("journal: %w", err)
+		}
+	}
+	res.Bad = b.Bad
+
+	next := Payload{Token: lease.Token(), Applied: maps.Clone(payload.Applied)}
+	if next.Applied == nil {
+		next.Applied = map[string]uint64{}
+	}
+	next.Applied[ix.journal.ID()] = last
+	if err := lease.Check(); err != nil {
+		return res, err
+	}
+	// A pause here, after the last check in Go, is what the bridge's own
+	// deadline check and the fence at commit are for.
+	ix.hitFailpoint("before-commit")
+	// The bridge re-reads the committed token after preparing the commit
+	// and refuses if it is higher than ours: the smallest window we have.
+	if _, err := w.Commit(next.Encode(), lease.Token()); err != nil {
+		return res, mapWriteError(err)
+	}
+	res.Committed = true
+	ix.hitFailpoint("after-commit")
+	if err := ix.journal.Applied(last); err != nil {
+		// Committed; the next start reconciles from the payload.
+		ix.cfg.log.Warn("indexer: marking journal entries applied", "error", err)
+	}
+	return res, nil
+}
+
+func (ix *Indexer) applyEntry(b *Batcher, w *bridge.Writer, e Entry) error {
+	switch e.Op {
+	case OpUpsert:
+		return b.Add(Doc{JSON: e.Doc, Origin: e.Origin})
+	case OpDelete:
+		if err := b.Flush(); err != nil { // keep the journal's order
+			return err
+		}
+		return w.DeleteID(e.ID)
+	}
+	return fmt.Errorf("journal entry %d: unknown op %d", e.Seq, e.Op)
+}
+
+// mapWriteError turns the bridge's refusals into this package's errors.
+func mapWriteError(err error) error {
+	switch {
+	case errors.Is(err, bridge.ErrFenced):
+		return fmt.Errorf("%w: %v", ErrFenced, err)
+	case errors.Is(err, bridge.ErrLeaseExpired):
+		return fmt.Errorf("%w: %v", lock.ErrLeaseLost, err)
+	}
+	return err
+}
+
+// guardDeadline keeps the writer's deadline cell (read by Rust before every
+// batch and commit, without a cgo call from here) at the lease's deadline,
+// and moves it to the past the moment the lease ends.
+func (ix *Indexer) guardDeadline(lease *lock.Lease, w *bridge.Writer) (stop func()) {
+	set := func() { w.SetDeadline(bridge.ClockNow() + int64(lease.Remaining())) }
+	set()
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(min(max(lease.Remaining()/20, 5*time.Millisecond), 250*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-lease.Done():
+				w.SetDeadline(1) // in the past: Rust refuses from now on
+				return
+			case <-quit:
+				return
+			case <-t.C:
+				set()
+			}
+		}
+	}()
+	return func() { close(quit); <-finished }
+}

@@ -1,0 +1,258 @@
+package indexer
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver; cgo lives inside it
+)
+
+// journalVersion is the schema version of the journal this code writes
+// (SQLite's user_version). A journal of a newer version is refused, untouched.
+const journalVersion = 1
+
+var (
+	// ErrJournalCorrupt: the journal file is not a readable SQLite database.
+	ErrJournalCorrupt = errors.New("journal is corrupt")
+	// ErrJournalVersion: the journal was written by a newer tguard.
+	ErrJournalVersion = errors.New("journal is from a newer version")
+	// ErrJournalOnShare: the journal is on a network file system, where
+	// SQLite's own locking is unsafe.
+	ErrJournalOnShare = errors.New("journal must be on a local disk")
+)
+
+// Op is what an entry does to the index.
+type Op int
+
+const (
+	OpUpsert Op = 1 // add the document, replacing any with the same id
+	OpDelete Op = 2 // delete the documents with this id
+)
+
+// Entry is one accepted change, in the order it was accepted.
+type Entry struct {
+	Seq    uint64
+	Op     Op
+	ID     string
+	Doc    []byte // the JSON document, for OpUpsert
+	Origin string // where it came from, for messages
+}
+
+// Journal is the local SQLite journal of accepted changes. A change is
+// acknowledged only once its transaction is durable (WAL, synchronous=FULL);
+// it leaves the journal only after a commit of the index that records its
+// sequence number in the payload, so a crash anywhere in between ends with
+// the change applied exactly once.
+type Journal struct {
+	db   *sql.DB
+	path string
+	id   string
+}
+
+const journalSchema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+	seq    INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused, even after deletes
+	op     INTEGER NOT NULL,
+	doc_id TEXT NOT NULL,
+	doc    BLOB,
+	origin TEXT NOT NULL
+);`
+
+// sqliteHeader starts every SQLite database file.
+var sqliteHeader = []byte("SQLite format 3\x00")
+
+// OpenJournal opens or creates the journal at path. A file that is not a
+// SQLite database, fails SQLite's check, or has a newer version is refused
+// with an error, and left as it was.
+func OpenJournal(path string) (*Journal, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	if err := checkLocalDisk(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	if err := inspectJournal(path); err != nil {
+		return nil, err
+	}
+	// _txlock=immediate: a writing transaction takes the write lock at its
+	// start, so two processes sharing a journal never deadlock on upgrade.
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=30000&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // one connection: SQLite serialises writers anyway
+	j := &Journal{db: db, path: path}
+	if err := j.init(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	return j, nil
+}
+
+// inspectJournal checks an existing file read-only before anything may
+// write to it (setting WAL mode alone rewrites the header).
+func inspectJournal(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", path, err)
+	}
+	head := make([]byte, len(sqliteHeader))
+	n, err := io.ReadFull(f, head)
+	f.Close()
+	if n == 0 && (err == io.EOF || err == nil) {
+		return nil // empty file: a journal created and never written
+	}
+	if !bytes.Equal(head[:n], sqliteHeader) {
+		return fmt.Errorf("journal %s: %w: not a SQLite database (move it away to start a new journal; its documents are lost)", path, ErrJournalCorrupt)
+	}
+	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", path, err)
+	}
+	defer db.Close()
+	var version int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("journal %s: %w: %v", path, ErrJournalCorrupt, err)
+	}
+	if version > journalVersion {
+		return fmt.Errorf("journal %s: %w: version %d, this tguard reads %d", path, ErrJournalVersion, version, journalVersion)
+	}
+	var check string
+	if err := db.QueryRow("PRAGMA quick_check").Scan(&check); err != nil || check != "ok" {
+		if err == nil {
+			err = errors.New(check)
+		}
+		return fmt.Errorf("journal %s: %w: %v", path, ErrJournalCorrupt, err)
+	}
+	return nil
+}
+
+func (j *Journal) init() error {
+	var mode string
+	if err := j.db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %s, want wal", mode)
+	}
+	tx, err := j.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(journalSchema); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", journalVersion)); err != nil {
+		return err
+	}
+	// The journal's id keys its progress in the index's commit payload: it
+	// is random, so two journals never share progress by accident.
+	if _, err := tx.Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('id', ?)", newJournalID()); err != nil {
+		return err
+	}
+	if err := tx.QueryRow("SELECT value FROM meta WHERE key = 'id'").Scan(&j.id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ID identifies this journal in commit payloads.
+func (j *Journal) ID() string { return j.id }
+
+// Path is the journal's file.
+func (j *Journal) Path() string { return j.path }
+
+// Close closes the journal.
+func (j *Journal) Close() error { return j.db.Close() }
+
+// Append records entries durably in one transaction and returns the last
+// sequence number. When it returns nil the entries are acknowledged.
+func (j *Journal) Append(entries []Entry) (uint64, error) {
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	tx, err := j.db.Begin()
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.Prepare("INSERT INTO entries(op, doc_id, doc, origin) VALUES(?, ?, ?, ?)")
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	var last int64
+	for _, e := range entries {
+		res, err := stmt.Exec(int(e.Op), e.ID, e.Doc, e.Origin)
+		if err != nil {
+			return 0, err
+		}
+		if last, err = res.LastInsertId(); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return uint64(last), nil
+}
+
+// Pending returns up to limit entries after seq, in order.
+func (j *Journal) Pending(after uint64, limit int) ([]Entry, error) {
+	rows, err := j.db.Query("SELECT seq, op, doc_id, doc, origin FROM entries WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.Seq, &e.Op, &e.ID, &e.Doc, &e.Origin); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PendingCount is the number of entries not yet applied.
+func (j *Journal) PendingCount() (int, error) {
+	var n int
+	err := j.db.QueryRow("SELECT count(*) FROM entries").Scan(&n)
+	return n, err
+}
+
+// Applied drops the entries up to seq: a commit of the index recorded them.
+// When none are left, the file gives its free pages back.
+func (j *Journal) Applied(seq uint64) error {
+	res, err := j.db.Exec("DELETE FROM entries WHERE seq <= ?", seq)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	if left, err := j.PendingCount(); err != nil || left > 0 {
+		return err
+	}
+	// Empty now: rewriting it costs nothing and gives the space back.
+	if _, err := j.db.Exec("VACUUM"); err != nil {
+		return err
+	}
+	_, err = j.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package indexer
+
+// checkLocalDisk cannot tell a share from a local disk here; the README
+// says where the journal must live.
+func checkLocalDisk(string) error { return nil }

@@ -1,0 +1,103 @@
+package indexer
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/tguard/tguard/lock"
+)
+
+// Defaults of the writer.
+const (
+	DefaultMemoryBudget = 128 << 20
+	minBytesPerThread   = 15_000_000 // Tantivy's own minimum
+)
+
+type config struct {
+	memory    uint64
+	threads   int
+	batchDocs int
+	schema    string
+	log       *slog.Logger
+	lockOpts  []lock.Option
+	failpoint string
+	progress  func(applied int)
+}
+
+// Option configures an Indexer; New validates them.
+type Option func(*config) error
+
+// WithMemoryBudget sets the Tantivy writer's memory budget in bytes.
+func WithMemoryBudget(bytes uint64) Option {
+	return func(c *config) error {
+		if bytes < minBytesPerThread {
+			return fmt.Errorf("indexer: memory budget %d: at least %d bytes per thread", bytes, minBytesPerThread)
+		}
+		c.memory = bytes
+		return nil
+	}
+}
+
+// WithThreads sets the writer's indexing threads (0: Tantivy's choice).
+func WithThreads(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("indexer: %d threads", n)
+		}
+		c.threads = n
+		return nil
+	}
+}
+
+// WithBatch sets how many journal entries go into the index per call.
+func WithBatch(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("indexer: batch %d: must be at least 1", n)
+		}
+		c.batchDocs = n
+		return nil
+	}
+}
+
+// WithSchema sets the schema (JSON) of an index this creates.
+func WithSchema(json string) Option {
+	return func(c *config) error { c.schema = json; return nil }
+}
+
+// WithLogger sends logs to l (silent by default).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("indexer: nil logger")
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// WithLockOptions passes options to the lease lock.
+func WithLockOptions(opts ...lock.Option) Option {
+	return func(c *config) error { c.lockOpts = append(c.lockOpts, opts...); return nil }
+}
+
+// WithProgress calls fn with the number of entries applied so far, after
+// each batch.
+func WithProgress(fn func(applied int)) Option {
+	return func(c *config) error { c.progress = fn; return nil }
+}
+
+// WithFailpoint makes the indexer stop (SIGSTOP) or crash (SIGKILL) at a
+// named step: "before-commit:stop", "before-commit:crash",
+// "after-commit:crash". For the crash and pause tests only.
+func WithFailpoint(fp string) Option {
+	return func(c *config) error {
+		switch fp {
+		case "", "before-commit:stop", "before-commit:crash", "after-commit:crash":
+			c.failpoint = fp
+			return nil
+		}
+		return fmt.Errorf("indexer: unknown failpoint %q", fp)
+	}
+}
