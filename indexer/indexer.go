@@ -154,7 +154,7 @@ func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error
 		return res, err
 	}
 
-	w, err := idx.Writer(ix.cfg.memory, ix.cfg.threads)
+	w, err := ix.openWriter(lease, idx)
 	if err != nil {
 		return res, err
 	}
@@ -214,6 +214,28 @@ func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error
 		ix.cfg.log.Warn("indexer: marking journal entries applied", "error", err)
 	}
 	return res, nil
+}
+
+// openWriter opens the Tantivy writer. Tantivy's own writer lock is a
+// kernel lock, so it only ever meets a writer of this host: a previous
+// holder still dropping its writer (wait a little for it), or one stopped
+// while holding it (then give up with its error; its lease is over and it
+// can no longer commit, but its lock stays until it dies or resumes).
+func (ix *Indexer) openWriter(lease *lock.Lease, idx *bridge.Index) (*bridge.Writer, error) {
+	deadline := time.Now().Add(min(lease.Remaining()/2, 5*time.Second))
+	wait := 5 * time.Millisecond
+	for {
+		w, err := idx.Writer(ix.cfg.memory, ix.cfg.threads)
+		if !errors.Is(err, bridge.ErrWriterLockBusy) || time.Now().Add(wait).After(deadline) {
+			return w, err
+		}
+		select {
+		case <-lease.Done():
+			return nil, lease.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
 }
 
 func (ix *Indexer) applyEntry(b *Batcher, w *bridge.Writer, e Entry) error {

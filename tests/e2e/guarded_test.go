@@ -1,0 +1,258 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// corpus writes n files under dir, each with a word only it contains
+// ("<tag>word<i>"), and returns those words.
+func corpus(t *testing.T, dir, tag string, n int) []string {
+	t.Helper()
+	words := make([]string, n)
+	for i := range words {
+		words[i] = fmt.Sprintf("%sword%d", tag, i)
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("f%03d.txt", i)),
+			fmt.Sprintf("common text shared by all files\n%s\n", words[i]))
+	}
+	return words
+}
+
+type stats struct {
+	Docs  int    `json:"docs"`
+	Token uint64 `json:"token"`
+}
+
+func readStats(t *testing.T, ix string) stats {
+	t.Helper()
+	r := tguard(t, nil, "stats", "--index", ix, "--json")
+	require.Equal(t, 0, r.code, "the index must open: %s", r.stderr)
+	var s stats
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s))
+	return s
+}
+
+func hits(t *testing.T, ix, query string) int {
+	t.Helper()
+	r := tguard(t, nil, "search", "--index", ix, "--json", "--limit", "5", query)
+	require.Equal(t, 0, r.code, r.stderr)
+	var res struct{ Total int }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
+	return res.Total
+}
+
+// everyWordOnce checks that each word is found in exactly one document.
+func everyWordOnce(t *testing.T, ix string, words []string) {
+	t.Helper()
+	for _, w := range words {
+		require.Equal(t, 1, hits(t, ix, w), "documents with %q", w)
+	}
+}
+
+// Three processes index overlapping folders into one index at the same time.
+func TestConcurrentIndexersOverlap(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	var words []string
+	for _, tag := range []string{"alpha", "beta", "gamma"} {
+		words = append(words, corpus(t, filepath.Join(root, tag), tag, 40)...)
+	}
+	pairs := [][2]string{{"alpha", "beta"}, {"beta", "gamma"}, {"gamma", "alpha"}}
+	var wg sync.WaitGroup
+	results := make([]result, len(pairs))
+	for i, p := range pairs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = tguard(t, nil, "index", "--index", ix, "--owner", "p"+strconv.Itoa(i), "--json",
+				filepath.Join(root, p[0]), filepath.Join(root, p[1]))
+		}()
+	}
+	wg.Wait()
+	tokens := map[uint64]bool{}
+	for i, r := range results {
+		require.Equal(t, 0, r.code, "indexer %d: %s", i, r.stderr)
+		var sum struct {
+			Indexed int
+			Token   uint64
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+		assert.Equal(t, 80, sum.Indexed)
+		assert.False(t, tokens[sum.Token], "token %d granted twice", sum.Token)
+		tokens[sum.Token] = true
+	}
+	s := readStats(t, ix)
+	assert.Equal(t, len(words), s.Docs, "one document per distinct file")
+	assert.Equal(t, uint64(3), s.Token)
+	everyWordOnce(t, ix, words)
+}
+
+// kill -9 at random points, many times; then finish: the index opens after
+// every kill, and ends with each document exactly once.
+func TestCrashAtRandomPoints(t *testing.T) {
+	root := t.TempDir()
+	ix, docs := filepath.Join(root, "index"), filepath.Join(root, "docs")
+	words := corpus(t, docs, "crash", 300)
+	journal := filepath.Join(root, "journal.db")
+	rounds := 12
+	if n, err := strconv.Atoi(os.Getenv("TGUARD_CRASH_ROUNDS")); err == nil {
+		rounds = n
+	}
+	failpoints := []string{"before-commit:crash", "after-commit:crash"}
+	kills := 0
+	for i := 0; i < rounds; i++ {
+		cmd := exec.Command(tguardBin, "index", "--index", ix, "--owner", "crashy", "--journal", journal, "--batch", "50", docs)
+		if i < len(failpoints) {
+			cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT="+failpoints[i])
+		}
+		require.NoError(t, cmd.Start())
+		if i >= len(failpoints) {
+			time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+		}
+		if err := cmd.Wait(); err != nil {
+			kills++
+		}
+		if _, err := os.Stat(filepath.Join(ix, "meta.json")); err == nil {
+			s := readStats(t, ix)
+			require.LessOrEqual(t, s.Docs, len(words), "round %d: more documents than files", i)
+		}
+	}
+	t.Logf("FIGURE crash rounds=%d killed=%d", rounds, kills)
+	require.GreaterOrEqual(t, kills, len(failpoints))
+	r := tguard(t, nil, "index", "--index", ix, "--owner", "crashy", "--journal", journal, docs)
+	require.Equal(t, 0, r.code, r.stderr)
+	s := readStats(t, ix)
+	assert.Equal(t, len(words), s.Docs)
+	everyWordOnce(t, ix, words)
+}
+
+// A document acknowledged (journaled) by a process killed before its commit
+// is in the index after the next flush.
+func TestJournaledBeforeCrashIsFlushed(t *testing.T) {
+	root := t.TempDir()
+	ix, journal := filepath.Join(root, "index"), filepath.Join(root, "j.db")
+	words := corpus(t, filepath.Join(root, "docs"), "acked", 5)
+	r := tguard(t, []string{"TGUARD_FAILPOINT=before-commit:crash"}, "index", "--index", ix, "--journal", journal, filepath.Join(root, "docs"))
+	require.NotEqual(t, 0, r.code)
+	assert.Equal(t, 0, hits(t, ix, words[0]))
+	r = tguard(t, nil, "flush", "--index", ix, "--journal", journal, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	everyWordOnce(t, ix, words)
+}
+
+// waitStopped waits until process pid is stopped (SIGSTOP).
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		return i > 0 && len(s) > i+2 && s[i+2] == 'T'
+	}, 30*time.Second, 5*time.Millisecond)
+}
+
+// zombie starts an indexer that stops itself (SIGSTOP) right before its
+// commit, after its last check in Go, and waits until it is stopped.
+func zombie(t *testing.T, ix, docs, journal, lease string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(tguardBin, "index", "--index", ix, "--owner", "zombie", "--journal", journal, "--lease", lease, docs)
+	cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT=before-commit:stop")
+	cmd.Stderr = &strings.Builder{}
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Wait() })
+	waitStopped(t, cmd.Process.Pid)
+	return cmd
+}
+
+func resume(t *testing.T, cmd *exec.Cmd) (int, string) {
+	t.Helper()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "the zombie must fail")
+	return ee.ExitCode(), cmd.Stderr.(*strings.Builder).String()
+}
+
+// A zombie writer on this host (stopped past its lease while holding
+// Tantivy's writer lock): the successor gets the lease but Tantivy's own
+// kernel lock keeps it out, so it fails cleanly with its documents
+// journaled; the zombie, resumed, commits nothing (its lease is over); then
+// the successor's flush applies everything. The cross-host case, where
+// Tantivy's lock does not reach and the fence must act, runs on the real
+// share in tests/shareindex.
+func TestZombieWriterSameHost(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	zwords := corpus(t, filepath.Join(root, "z"), "zombie", 5)
+	swords := corpus(t, filepath.Join(root, "s"), "successor", 5)
+	zj, sj := filepath.Join(root, "zombie.db"), filepath.Join(root, "successor.db")
+	z := zombie(t, ix, filepath.Join(root, "z"), zj, "1s")
+
+	r := tguard(t, nil, "index", "--index", ix, "--owner", "successor", "--journal", sj, "--lease", "1s", filepath.Join(root, "s"))
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "writer lock busy")
+	assert.Contains(t, r.stderr, "5 documents stay journaled")
+
+	code, stderr := resume(t, z)
+	assert.Equal(t, 76, code, stderr)
+	assert.Contains(t, stderr, "lease", stderr)
+	s := readStats(t, ix)
+	assert.Equal(t, 0, s.Docs, "the zombie committed nothing")
+
+	r = tguard(t, nil, "flush", "--index", ix, "--owner", "successor", "--journal", sj)
+	require.Equal(t, 0, r.code, r.stderr)
+	r = tguard(t, nil, "flush", "--index", ix, "--owner", "zombie", "--journal", zj)
+	require.Equal(t, 0, r.code, r.stderr)
+	everyWordOnce(t, ix, append(zwords, swords...))
+}
+
+func TestPrune(t *testing.T) {
+	root := t.TempDir()
+	ix, docs := filepath.Join(root, "index"), filepath.Join(root, "docs")
+	words := corpus(t, docs, "prune", 4)
+	writeFile(t, filepath.Join(root, "docs-other", "f.txt"), "outsider\n")
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, docs, filepath.Join(root, "docs-other")).code)
+	require.NoError(t, os.Remove(filepath.Join(docs, "f000.txt")))
+
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, docs).code)
+	assert.Equal(t, 1, hits(t, ix, words[0]), "without --prune a deleted file stays")
+
+	r := tguard(t, nil, "index", "--index", ix, "--prune", "--json", docs)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"deleted":1`)
+	assert.Equal(t, 0, hits(t, ix, words[0]))
+	assert.Equal(t, 1, hits(t, ix, words[1]))
+	assert.Equal(t, 1, hits(t, ix, "outsider"), "a folder next to the pruned one is left alone")
+	assert.Equal(t, 4, readStats(t, ix).Docs)
+}
+
+// Not acquired within --wait: exit 75, the documents stay journaled.
+func TestIndexWaitTimesOut(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	words := corpus(t, filepath.Join(root, "docs"), "waiting", 3)
+	holder(t, ix, "--owner", "other")
+	j := filepath.Join(root, "j.db")
+	r := tguard(t, nil, "index", "--index", ix, "--journal", j, "--wait", "300ms", filepath.Join(root, "docs"))
+	assert.Equal(t, 75, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "other")
+	assert.Contains(t, r.stderr, "3 documents stay journaled")
+	_ = words
+}
