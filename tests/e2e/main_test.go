@@ -21,6 +21,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// Readable by all: one test runs tguard as another user.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	tguardBin = filepath.Join(dir, "tguard")
 	// Default journals go to a state folder of the run's own.
 	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
