@@ -43,7 +43,7 @@ func (b *fileBackend) Attempt(ctx context.Context, id Identity, lease time.Durat
 		return nil, err
 	}
 	b.self = id
-	v, err := readView(b.root)
+	v, err := readViewSettled(b.root)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func (b *fileBackend) Status(ctx context.Context) (Status, error) {
 	if err := ctx.Err(); err != nil {
 		return Status{}, err
 	}
-	v, err := readView(b.root)
+	v, err := readViewSettled(b.root)
 	if err != nil {
 		return Status{}, err
 	}
@@ -226,7 +226,7 @@ func (b *fileBackend) Break(ctx context.Context, force bool) (Status, error) {
 	if err := ctx.Err(); err != nil {
 		return Status{}, err
 	}
-	v, err := readView(b.root)
+	v, err := readViewSettled(b.root)
 	if err != nil {
 		return Status{}, err
 	}

@@ -59,6 +59,9 @@ func helperLocker(dir string) (*Locker, error) {
 //	       counter in COUNTER. With NOLOCK=1 the lock is skipped (the
 //	       control run that must be caught).
 func runHelper(mode string) int {
+	if mode == "exit" {
+		return 0
+	}
 	dir := os.Getenv("DIR")
 	l, err := helperLocker(dir)
 	if err != nil {
@@ -86,8 +89,6 @@ func runHelper(mode string) int {
 		return 0
 	case "cycles":
 		return runCycles(l)
-	case "exit":
-		return 0
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
 	return 3

@@ -47,9 +47,9 @@ func readView(root string) (view, error) {
 	genDir := filepath.Join(root, numName(v.gen))
 	slots, err := listNumbers(genDir)
 	if errors.Is(err, fs.ErrNotExist) {
-		// Removed under us (a garbage collection racing a stale listing):
-		// read again rather than guess.
-		return v, errGenVanished
+		// Removed under us (garbage collection after a newer grant): read
+		// again rather than guess.
+		return v, errViewChanged
 	}
 	if err != nil {
 		return v, err
@@ -58,7 +58,11 @@ func readView(root string) (view, error) {
 	newest := genDir
 	if v.slot != 0 {
 		newest = filepath.Join(genDir, numName(v.slot))
-		if v.marker, err = markerIn(newest); err != nil {
+		v.marker, err = markerIn(newest)
+		if errors.Is(err, fs.ErrNotExist) {
+			return v, errViewChanged // the holder renewed twice and collected this slot
+		}
+		if err != nil {
 			return v, err
 		}
 	}
@@ -72,7 +76,20 @@ func readView(root string) (view, error) {
 	return v, nil
 }
 
-var errGenVanished = errors.New("generation folder vanished while reading")
+// errViewChanged: a folder named by the listing was removed before it was
+// read; the lease changed meanwhile. Reading again is right.
+var errViewChanged = errors.New("lease folder changed while reading")
+
+// readViewSettled reads until a reading completes without the lease
+// changing under it, a few times at most.
+func readViewSettled(root string) (v view, err error) {
+	for range 5 {
+		if v, err = readView(root); !errors.Is(err, errViewChanged) {
+			return v, err
+		}
+	}
+	return v, err
+}
 
 func readRecord(path string) (ownerRecord, error) {
 	f, err := os.Open(path)
