@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/testbin"
 )
 
 // corpus writes n files under dir, each with a word only it contains
@@ -154,20 +155,6 @@ func TestJournaledBeforeCrashIsFlushed(t *testing.T) {
 	everyWordOnce(t, ix, words)
 }
 
-// waitStopped waits until process pid is stopped (SIGSTOP).
-func waitStopped(t *testing.T, pid int) {
-	t.Helper()
-	require.Eventually(t, func() bool {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			return false
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		return i > 0 && len(s) > i+2 && s[i+2] == 'T'
-	}, 30*time.Second, 5*time.Millisecond)
-}
-
 // zombie starts an indexer that stops itself (SIGSTOP) right before its
 // commit, after its last check in Go, and waits until it is stopped.
 func zombie(t *testing.T, ix, docs, journal, lease string) *exec.Cmd {
@@ -177,7 +164,7 @@ func zombie(t *testing.T, ix, docs, journal, lease string) *exec.Cmd {
 	cmd.Stderr = &strings.Builder{}
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Wait() })
-	waitStopped(t, cmd.Process.Pid)
+	testbin.WaitStopped(t, cmd.Process.Pid)
 	return cmd
 }
 

@@ -4,41 +4,19 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tguard/tguard/tests/testbin"
 )
 
 var tguardBin string
 
-// TestMain builds the CLI once (as "make build" does) into a temp folder.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tguard-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	// Readable by all: one test runs tguard as another user.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	tguardBin = filepath.Join(dir, "tguard")
-	// Default journals go to a state folder of the run's own.
-	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
-	build := exec.Command("go", "build", "-o", tguardBin, "github.com/tguard/tguard/cmd/tguard")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building tguard:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+// TestMain builds the CLI once (as "make build" does).
+func TestMain(m *testing.M) { testbin.Main(m, &tguardBin) }
 
 // result is one finished run of tguard.
 type result struct {
