@@ -52,10 +52,10 @@ func (b *fileBackend) Attempt(ctx context.Context, id Identity, lease time.Durat
 		return b.grant(v.gen+1, id, lease)
 	}
 	if v.recErr == nil && judgeHolder(v.rec, id) == fateDead {
-		b.log.Info("lock: taking over from a dead holder", "token", v.gen, "owner", v.rec.Owner, "pid", v.rec.PID)
 		if err := b.end(v, markerExpired); err != nil {
 			return nil, err
 		}
+		b.log.Info("lock: ended the lease of a dead holder", "token", v.gen, "owner", v.rec.Owner, "pid", v.rec.PID)
 		return b.grant(v.gen+1, id, lease)
 	}
 	now := time.Now()
@@ -70,14 +70,15 @@ func (b *fileBackend) Attempt(ctx context.Context, id Identity, lease time.Durat
 	if now.Sub(b.watchSince) < effective+safetyMargin(effective) {
 		return nil, &HeldError{Holder: b.status(v, lease)}
 	}
-	if v.recErr != nil {
-		b.log.Warn("lock: taking over an unreadable lease record that stayed unchanged for a whole lease",
-			"token", v.gen, "error", v.recErr)
-	} else {
-		b.log.Info("lock: taking over an expired lease", "token", v.gen, "owner", v.rec.Owner)
-	}
+	// Several waiters may get here at once; the mkdir in end picks one.
 	if err := b.end(v, markerExpired); err != nil {
 		return nil, err
+	}
+	if v.recErr != nil {
+		b.log.Warn("lock: ended an unreadable lease record that stayed unchanged for a whole lease",
+			"token", v.gen, "error", v.recErr)
+	} else {
+		b.log.Info("lock: ended an expired lease", "token", v.gen, "owner", v.rec.Owner)
 	}
 	return b.grant(v.gen+1, id, lease)
 }

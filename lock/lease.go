@@ -126,7 +126,7 @@ func (l *Lease) extend(stamp time.Duration) {
 // renewal goes through or hangs, the watchdog ends the lease at its deadline.
 func (l *Lease) renewLoop() {
 	defer close(l.renewed)
-	t := time.NewTimer(l.cfg.renew)
+	t := time.NewTimer(l.nextRenewal())
 	defer t.Stop()
 	for {
 		select {
@@ -143,7 +143,7 @@ func (l *Lease) renewLoop() {
 		switch {
 		case err == nil:
 			l.extend(stamp)
-			t.Reset(l.cfg.renew)
+			t.Reset(l.nextRenewal())
 		case errors.Is(err, ErrLeaseLost):
 			l.end(err)
 			return
@@ -152,6 +152,12 @@ func (l *Lease) renewLoop() {
 			t.Reset(max(min(l.cfg.renew/4, l.Remaining()/4), time.Millisecond))
 		}
 	}
+}
+
+// nextRenewal is the renew interval, or less when a slow grant or renewal
+// has used part of the lease: never later than halfway through what is left.
+func (l *Lease) nextRenewal() time.Duration {
+	return min(l.cfg.renew, max(l.Remaining()/2, 0))
 }
 
 // watchdog ends the lease at its deadline, independently of renewals that

@@ -75,7 +75,7 @@ func (l *Locker) Acquire(ctx context.Context) (*Lease, error) {
 		case errors.As(err, &held):
 			l.cfg.log.Debug("lock: held", "holder", held.Holder.Owner, "token", held.Holder.Token)
 		case ctx.Err() != nil:
-		case isTransient(err) || errors.Is(err, errViewChanged):
+		case isTransient(err) || errors.Is(err, errViewChanged) || errors.Is(err, errGrantTooSlow):
 			l.cfg.log.Warn("lock: attempt failed, retrying", "error", err)
 		default:
 			return nil, err
@@ -104,11 +104,15 @@ func (l *Locker) attempt(ctx context.Context) (*Lease, error) {
 		// The grant took longer than the lease (a share that hung): it may
 		// already have been taken over. Give it back and try again.
 		_ = lease.Release(context.Background())
-		return nil, fmt.Errorf("lock: grant of token %d outlived its lease: %w", g.Token(), errViewChanged)
+		return nil, fmt.Errorf("lock: token %d: %w", g.Token(), errGrantTooSlow)
 	}
 	l.cfg.log.Info("lock: acquired", "token", g.Token(), "owner", id.Owner)
 	return lease, nil
 }
+
+// errGrantTooSlow: making the grant took longer than the lease (a share
+// that hung); the grant was given back, and Acquire tries again.
+var errGrantTooSlow = errors.New("the grant took longer than the lease and was given back")
 
 // Status reads who holds the lease.
 func (l *Locker) Status(ctx context.Context) (Status, error) {

@@ -1,45 +1,46 @@
 /*
  * lease.pml -- the tguard lease protocol (lock/*.go, docs/PROTOCOL.md) in
- * Promela, for spin.  See README.md in this folder for what is modelled,
- * what is abstracted away, the bounds and the results.
+ * Promela, for spin 6.  README.md in this folder says what is modelled, what
+ * is abstracted away, the bounds, the results and how to run it
+ * (tests/scripts/spin-check.sh runs every check).
  *
- * Properties (assertions):
- *   ME   at most one process holds a valid lease at any moment.  A process
- *        holds from the grant (its mkdir of <G> and the check after it) until
- *        its deadline passes on its own clock, its renewal proves the lease
- *        lost, or its release mkdir.  Validity is checked at every moment a
- *        process gains it (grant; renewal that moves the deadline): it is the
- *        only way the number of valid holders can grow.
+ * Properties, as assertions:
+ *   ME   never two processes that each hold a valid lease.  A process holds
+ *        from its grant (the mkdir of <G> and the listing after it) until its
+ *        deadline passes on its own clock, a renewal proves the lease lost,
+ *        or its release mkdir.  Checked at every step where a process gains
+ *        validity (grant; a renewal that moves its deadline): the only steps
+ *        where the number of valid holders can grow.
  *   TOK  every grant's token is strictly greater than every earlier grant's
- *        (hence no token is granted twice).
+ *        token; so no token is granted twice.
  *
- * Switches (spin -DNAME ...):
- *   protocol variants
- *     FIX_KEEP         never rmdir a name this process just made by mkdir
- *                      (grant: give it back as a released generation;
- *                      end: leave the slot).  The fix proposed in README.md.
- *     FIX_NO_REVIVE    a renewal that returns after the deadline has passed
- *                      ends the lease instead of moving the deadline.
- *   fault classes (all on by default)
- *     NO_LIST_ERRORS   the listing after a mkdir never fails
- *     NO_IO_ERRORS     renewal/release mkdirs never fail with an I/O error
- *     IO_ALL           grant/end mkdirs may fail with an I/O error too
- *                      (landed or not); off by default (state space)
- *     FRESH_READS      a waiter always reads the current state
- *     MAXCRASH=n       at most n crashes (default 1)
- *   controls: each must make spin find a violation
- *     BUG_NO_VERIFY    drop the listing after the grant/end mkdir
- *     BUG_NO_WAIT      a waiter ends a generation without waiting
- *     BUG_EXCL_CREATE  the grant primitive is not exclusive (O_EXCL on the
- *                      share): a grant "wins" although the name exists
- *     BUG_STAMP_AFTER  the holder stamps its clock after its mkdir returns
+ * Switches (spin -DNAME):
+ *   protocol: the default is the Go code as written (lock/filebackend.go,
+ *   lease.go, lock.go at commit 1cc666d)
+ *     FIX_KEEP        never rmdir a name this process made by mkdir and
+ *                     could not prove newest: grant() gives the generation
+ *                     back as Release does (slot 1 + "released"), end()
+ *                     leaves its slot.  The fix proposed in README.md.
+ *     FIX_NO_REVIVE   a renewal that returns after the deadline has passed
+ *                     ends the lease instead of moving the deadline.
+ *   faults (all on by default)
+ *     NO_LIST_ERRORS  the listing after a mkdir never fails
+ *     NO_IO_ERRORS    renewal and release mkdirs never fail
+ *     FRESH_READS     every reading is of the present state
+ *     MAXCRASH=n      at most n crashes (default 1)
+ *   controls (each must make spin find a violation)
+ *     BUG_NO_VERIFY   no listing after the grant or end mkdir
+ *     BUG_NO_WAIT     a waiter ends a generation without waiting
+ *     BUG_EXCL_CREATE the grant primitive is not exclusive (like O_EXCL on
+ *                     the share): a grant may win although the name exists
+ *     BUG_STAMP_AFTER the holder reads its clock after its mkdir returns
  *   bounds
- *     NPROC (2|3), NG (generations, <= 5), NS (slots per generation, <= 5),
- *     LEASE, MARGIN (ticks)
+ *     NPROC (2 or 3 processes), NG (generations, 2..4), NS (slots per
+ *     generation, 2..5), LEASE and MARGIN (in clock ticks)
  */
 
 #ifndef NPROC
-#define NPROC 3
+#define NPROC 2
 #endif
 #ifndef NG
 #define NG 3
@@ -57,224 +58,181 @@
 #define MAXCRASH 1
 #endif
 
-#define HOLDFOR (LEASE - MARGIN)   /* holder: deadline = stamp + lease - margin */
-#define WAITFOR (LEASE + MARGIN)   /* waiter: may end after lease + margin unchanged */
+#define HOLDFOR (LEASE - MARGIN)   /* holder: deadline = stamp + lease - margin  */
+#define WAITFOR (LEASE + MARGIN)   /* waiter: ends after lease + margin unchanged */
 
 /* processes 0 and 1 share a host; process 2 is on another host */
 #define HOST(p) ((p) == 2 -> 1 : 0)
 
 /* ------------------------------------------------------------------ */
-/* The share: one bit per name.  gens bit g: folder .tguard-lease/<g>;  */
-/* slots[g] bit k: <g>/<k>; marks[g] bit k: a marker file in <g>/<k>;  */
-/* rec[g]: owner.json of <g> (0 none, else owner pid + 1).             */
-/* The *Ever copies record every name that ever existed: a stale       */
-/* reading may show any of them (a subset of history, see READ).       */
+/* The share.  One bit per name:                                       */
+/*   gens     bit g  folder .tguard-lease/<g>                          */
+/*   slots[g] bit k  folder <g>/<k>                                    */
+/* What a stale reading may show (every name that ever existed):       */
+/*   gensEver, slotsEver[g]                                            */
+/*   ended    bit g  a marker was written in some slot of <g>: a       */
+/*                   reading may show <g> ended from then on (the      */
+/*                   decision on a marker ignores the slot number)     */
+/*   owner[g] owner.json of <g>, written once (owner pid + 1)          */
 /* ------------------------------------------------------------------ */
-byte gens, gensEver;
+byte gens, gensEver, ended;
 byte slots[NG+1], slotsEver[NG+1];
-byte marks[NG+1], marksEver[NG+1];
-byte rec[NG+1], recEver[NG+1];
+byte owner[NG+1];
+byte lastTok;        /* the highest token granted so far */
 
-#define BIT(i)     (1 << (i))
-#define HAS(m,i)   ((((m) >> (i)) & 1) == 1)
-#define MAXBIT(m)  (((m) & 32) -> 5 : (((m) & 16) -> 4 : (((m) & 8) -> 3 : (((m) & 4) -> 2 : (((m) & 2) -> 1 : 0)))))
+/* age[g*(NS+1)+s]: ticks since the key (g,s) first appeared -- the name
+ * <g> for s = 0, <g>/<s> otherwise -- capped at WAITFOR.  A waiter's
+ * watchSince is never earlier than that moment; see IDLE below. */
+#define KEY(g,s)   ((g) * (NS + 1) + (s))
+#define NKEYS      ((NG + 1) * (NS + 1))
+byte age[NKEYS];
+hidden byte ti;      /* loop counter inside the clock's d_step */
 
-#define MKGEN(g)      gens = gens | BIT(g); gensEver = gensEver | BIT(g)
-#define MKSLOT(g,k)   slots[g] = slots[g] | BIT(k); slotsEver[g] = slotsEver[g] | BIT(k)
-#define MARK(g,k)     marks[g] = marks[g] | BIT(k); marksEver[g] = marksEver[g] | BIT(k)
-/* mkdir <g>/<k> succeeds iff <g> exists and <k> does not */
-#define CANMKSLOT(g,k) (HAS(gens,g) && !HAS(slots[g],k))
-/* RemoveAll(<g>) of the grantee's garbage collection, as one step */
-#define RMGEN(g)      gens = gens & ~BIT(g); slots[g] = 0; marks[g] = 0; rec[g] = 0
+#define BIT(i)      (1 << (i))
+#define HAS(m,i)    ((((m) >> (i)) & 1) == 1)
+#define MAXBIT(m)   (((m) & 32) -> 5 : (((m) & 16) -> 4 : (((m) & 8) -> 3 : (((m) & 4) -> 2 : (((m) & 2) -> 1 : 0)))))
+
+#define MKGEN(g)       gens = gens | BIT(g); gensEver = gensEver | BIT(g)
+#define MKSLOT(g,s)    slots[g] = slots[g] | BIT(s); slotsEver[g] = slotsEver[g] | BIT(s)
+#define RMSLOT(g,s)    slots[g] = slots[g] & ~BIT(s)
+#define MARK(g,s)      if :: HAS(gens, g) && HAS(slots[g], s) -> ended = ended | BIT(g) :: else -> skip fi
+/* mkdir <g>/<s> succeeds iff <g> exists and <s> does not */
+#define CANMKSLOT(g,s) (HAS(gens, g) && !HAS(slots[g], s))
+/* os.RemoveAll(<g>), one step */
+#define RMGEN(g)       gens = gens & ~BIT(g); slots[g] = 0
 
 /* ------------------------------------------------------------------ */
-/* Process state (global arrays so that the clock can age it).         */
+/* Processes: one Locker each, global arrays so that the clock can age */
+/* them.  Holding states are GR_REC..RL_MK.                            */
 /* ------------------------------------------------------------------ */
-#define IDLE     0   /* waiter: stamp, read the folder, decide         */
-#define END_MK   1   /* end(): mkdir <tok>/<vK+1>                       */
-#define END_LS   2   /* end(): list <tok> after our mkdir (fresh)       */
-#define END_RM   3   /* end(): rmdir our slot (code as written)         */
-#define END_MARK 4   /* end(): write "expired" in our slot              */
-#define GR_MK    5   /* grant(): mkdir <tok>                            */
-#define GR_LS    6   /* grant(): list the lease folder (fresh)          */
-#define GR_RM    7   /* grant(): rmdir our generation (code as written) */
-#define GR_REC   8   /* grant(): fsync + owner.json         -- holds -- */
-#define GR_GC    9   /* grant(): RemoveAll generations < tok-1          */
-#define HOLD    10   /* holder: renew, release, or deadline             */
-#define RN_MK   11   /* Renew: mkdir <tok>/<myslot+1> (stamped)         */
-#define RN_GC   12   /* Renew: rmdir slot myslot-2, then extend         */
-#define RL_MK   13   /* Release: mkdir <tok>/<myslot+1>  -- holds till */
-#define RL_MARK 14   /* Release: write "released"                      */
-#define GR_GIVE 15   /* FIX_KEEP: give an unproven grant back: mkdir <tok>/1 */
-#define GR_GIVEM 16  /* FIX_KEEP: ... and mark it released              */
-#define DEAD    17   /* crashed: stops forever                          */
-#define STOP    18   /* a waiter that ran out of the model's bounds     */
+#define IDLE      0  /* attempt(): stamp, readView, decide                 */
+#define END_MK    1  /* end(): mkdir <tok>/<k+1>                            */
+#define END_LS    2  /* end(): list <tok> (fresh after our own mkdir)       */
+#define END_RM    3  /* end(): os.Remove(slot)                              */
+#define END_MARK  4  /* end(): write "expired"                              */
+#define GR_MK     5  /* grant(): mkdir <tok>                                */
+#define GR_LS     6  /* grant(): list the lease folder (fresh)              */
+#define GR_RM     7  /* grant(): os.Remove(genDir)                          */
+#define GR_REC    8  /* grant(): fsync, owner.json                 holds:   */
+#define GR_GC     9  /* grant(): RemoveAll generations below tok-1          */
+#define HOLD     10  /* renewLoop / watchdog / Release                      */
+#define RN_MK    11  /* Renew: mkdir <tok>/<k+1>, stamped                   */
+#define RN_GC    12  /* Renew: os.Remove(<tok>/<k-2>), then extend          */
+#define RL_MK    13  /* Release: mkdir <tok>/<k+1>            ...until here */
+#define RL_MARK  14  /* Release: write "released"                           */
+#define GV_MK    15  /* FIX_KEEP: give the generation back: mkdir <tok>/1   */
+#define GV_MARK  16  /* FIX_KEEP: ... write "released"                      */
+#define DEAD     17  /* crashed                                             */
+#define STOP     18  /* a waiter at the model's bounds: stops               */
 
 byte pc[NPROC];
-byte tok[NPROC];     /* generation being ended / granted / held         */
-byte vK[NPROC];      /* slot read, for end()                            */
-byte myslot[NPROC];  /* holder's newest slot                            */
-byte rem[NPROC];     /* holder: ticks left before its deadline          */
-byte sage[NPROC];    /* ticks since the stamp of a grant or renewal     */
-bit  lost[NPROC];    /* the watchdog ended the lease during a renewal   */
-bit  watching[NPROC];/* waiter state kept by fileBackend between tries  */
-byte wG[NPROC];
-byte wK[NPROC];
-byte wage[NPROC];    /* ticks since watchSince (capped at WAITFOR)      */
-bit  rmRaced[NPROC]; /* the pending rmdir ends as "raced"               */
-bit  crashed[NPROC];
-byte ncrash;
-byte lastTok;        /* highest token granted so far                    */
-
-/* a stamp is running from the attempt's read until the grant is proven,
- * and from a renewal's stamp until it extends the deadline */
-#define STAMPED(p) ((pc[p] >= END_MK && pc[p] <= GR_LS && pc[p] != END_RM) || pc[p] == RN_MK || pc[p] == RN_GC)
-
-#define VALIDP(p)  ((pc[p] >= GR_REC && pc[p] <= RL_MK && !lost[p] && rem[p] > 0) -> 1 : 0)
-#if NPROC == 2
-#define NVALID (VALIDP(0) + VALIDP(1))
-#else
-#define NVALID (VALIDP(0) + VALIDP(1) + VALIDP(2))
-#endif
+byte tok[NPROC];      /* the generation being ended, granted or held        */
+byte k[NPROC];        /* end(): the slot read; holder: its newest slot      */
+byte rem[NPROC];      /* holder: ticks before its deadline (0: passed)      */
+byte sage[NPROC];     /* ticks since the stamp of a grant or renewal        */
+bit  lost[NPROC];     /* the watchdog ended the lease during a renewal      */
 
 #define me _pid
 
-/* back to a waiter's first step; the backend's watch state is kept */
-#define TOIDLE   pc[me] = IDLE; tok[me] = 0; vK[me] = 0; myslot[me] = 0; rem[me] = 0; sage[me] = 0; lost[me] = 0
-/* errRaced: raced() also forgets what was being watched */
-#define RACED    watching[me] = 0; wG[me] = 0; wK[me] = 0; wage[me] = 0; TOIDLE
-/* another error: the attempt fails, the watch state stays */
-#define ERR      TOIDLE
+/* a stamp runs from attempt()'s stamp until the grant is proven, and from
+ * a renewal's stamp until it extends the deadline */
+#define STAMPED(p) ((pc[p] >= END_MK && pc[p] <= GR_LS && pc[p] != END_RM) || pc[p] == RN_MK || pc[p] == RN_GC)
+
+#define VALIDP(p)  ((pc[p] >= GR_REC && pc[p] <= RL_MK && !lost[p] && rem[p] > 0) -> 1 : 0)
+#define DEADP(p)   ((pc[p] == DEAD) -> 1 : 0)
+#if NPROC == 2
+#define NVALID (VALIDP(0) + VALIDP(1))
+#define NDEAD  (DEADP(0) + DEADP(1))
+#else
+#define NVALID (VALIDP(0) + VALIDP(1) + VALIDP(2))
+#define NDEAD  (DEADP(0) + DEADP(1) + DEADP(2))
+#endif
+
+/* back to attempt() (after errRaced or any other error) */
+#define TOIDLE  pc[me] = IDLE; tok[me] = 0; k[me] = 0; rem[me] = 0; sage[me] = 0; lost[me] = 0
 
 /* ------------------------------------------------------------------ */
-/* Time: one tick ages every clock by one unit (equal rates).          */
-/* ------------------------------------------------------------------ */
-#define TICK(p) \
-	if :: watching[p] && wage[p] < WAITFOR -> wage[p]++ :: else -> skip fi; \
-	if :: STAMPED(p) && sage[p] < HOLDFOR -> sage[p]++ :: else -> skip fi; \
-	if :: rem[p] > 0 -> rem[p]-- :: else -> skip fi
-
-
-/* ------------------------------------------------------------------ */
-/* A reading of the folder (readView).  Stale: the highest generation,  */
-/* its highest slot, the marker and owner.json may each come from any   */
-/* earlier moment (each is a separate listing or read in readView), so  */
-/* the reader may see any name that ever existed.  Fresh: the present.  */
+/* readView and the waiter's watch.                                    */
+/*                                                                     */
+/* Stale readings (default): readView lists the lease folder, then the */
+/* generation, then looks for a marker and reads owner.json; each may  */
+/* be stale on its own, so a reading may show any generation that ever */
+/* existed, any slot that ever existed in it, "ended" once a marker    */
+/* was ever written in it, and owner.json or nothing.                  */
+/* FRESH_READS: a reading shows the present state.                     */
+/*                                                                     */
+/* The watch: the code ends (G,k) when two of its readings, at least   */
+/* lease + margin apart, both showed (G,k) and none in between showed  */
+/* anything else.  Its first reading is no earlier than the moment    */
+/* (G,k) first appeared.  The model lets any idle process end (G,k)    */
+/* once (G,k) can be read and first appeared >= lease + margin ago:    */
+/* every ending the code can do, and no per-waiter watch state.        */
 /* ------------------------------------------------------------------ */
 #ifdef FRESH_READS
-#define READ \
-	rG = MAXBIT(gens); \
-	if :: rG > 0 -> rK = MAXBIT(slots[rG]); rR = rec[rG]; \
-	      if :: rK > 0 -> rM = HAS(marks[rG], rK) :: else -> skip fi \
-	   :: else -> skip fi
+#define READABLE_FREE(g) ((g) == MAXBIT(gens) && ((g) == 0 || HAS(ended, g)))
+#define READABLE_HELD(g,s) ((g) == MAXBIT(gens) && (s) == MAXBIT(slots[g]) && !HAS(ended, g))
+#define OWNER_SEEN(g) (owner[g])
 #else
-#define PICK(var, set, i) :: HAS(set, i) -> var = i
-#define READ \
-	if \
-	:: rG = 0 \
-	PICK(rG, gensEver, 1) \
-	PICK(rG, gensEver, 2) \
-	PICK(rG, gensEver, 3) \
-	PICK(rG, gensEver, 4) \
-	PICK(rG, gensEver, 5) \
-	fi; \
-	if \
-	:: rG > 0 -> \
-		if \
-		:: rK = 0 \
-		PICK(rK, slotsEver[rG], 1) \
-		PICK(rK, slotsEver[rG], 2) \
-		PICK(rK, slotsEver[rG], 3) \
-		PICK(rK, slotsEver[rG], 4) \
-		PICK(rK, slotsEver[rG], 5) \
-		fi; \
-		if \
-		:: rK > 0 && HAS(marksEver[rG], rK) -> rM = 1 \
-		:: true -> skip \
-		fi; \
-		if \
-		:: recEver[rG] != 0 -> rR = recEver[rG] \
-		:: true -> skip /* missing, torn, not yet written */ \
-		fi \
-	:: else -> skip \
-	fi
+#define READABLE_FREE(g) ((g) == 0 || HAS(ended, g))
+#define READABLE_HELD(g,s) (HAS(gensEver, g) && ((s) == 0 || HAS(slotsEver[g], s)))
+#define OWNER_SEEN(g) (owner[g])   /* or unreadable: then the waiter waits */
 #endif
-
+/* judgeHolder == fateDead: owner.json names a crashed process of this host */
+#define PROVABLY_DEAD(g) (OWNER_SEEN(g) != 0 && pc[OWNER_SEEN(g) - 1] == DEAD && HOST(OWNER_SEEN(g) - 1) == HOST(me))
 #ifdef BUG_NO_WAIT
-#define EXPIRED (1)
+#define EXPIRED(g,s) (1)
 #else
-#define EXPIRED (wage[me] >= WAITFOR)
+#define EXPIRED(g,s) (age[KEY(g,s)] >= WAITFOR)
 #endif
+#define ENDABLE(g,s) ((g) <= NG && (s) <= NS && READABLE_HELD(g,s) && (EXPIRED(g,s) || PROVABLY_DEAD(g)))
+#define GRANTABLE(g) ((g) <= NG && READABLE_FREE(g))
+
+/* the options of one attempt */
+#define GRANT_OPT(g) \
+	:: GRANTABLE(g) -> printf("P%d reads %d free or ended: grants %d\n", me, g, (g) + 1); \
+		tok[me] = (g) + 1; pc[me] = GR_MK
+#define END_OPT(g,s) \
+	:: ENDABLE(g,s) -> printf("P%d reads (%d,%d): expired or holder dead: ends it\n", me, g, s); \
+		tok[me] = g; k[me] = s; pc[me] = END_MK
+#define END_OPTS(g) END_OPT(g,0) END_OPT(g,1) END_OPT(g,2) END_OPT(g,3) END_OPT(g,4) END_OPT(g,5)
 
 active [NPROC] proctype Proc()
 {
-	byte rG, rK, rR; bit rM;   /* scratch of one step, always 0 between steps */
 end_proc:
 	do
-	/* a crash at any step: the process stops, its names stay */
-	:: pc[me] != DEAD && pc[me] != STOP && ncrash < MAXCRASH ->
+	/* a crash, at any step: the process stops, its names stay */
+	:: pc[me] != DEAD && pc[me] != STOP && NDEAD < MAXCRASH ->
 		d_step {
-			ncrash++; crashed[me] = 1;
 			printf("P%d CRASHES\n", me);
-			TOIDLE; RACED; pc[me] = DEAD
+			TOIDLE; pc[me] = DEAD
 		}
 
-	/* Locker.attempt + fileBackend.Attempt: stamp, read, decide */
+	/* Locker.attempt: stamp := monoNow(); fileBackend.Attempt: readView,
+	 * then grant(G+1), or end(G,k) and grant(G+1); "held" is no step */
 	:: pc[me] == IDLE ->
 		atomic {
-			sage[me] = 0;   /* stamp := monoNow(), before anything */
-			READ;
+			sage[me] = 0;
 			if
-			:: rG == 0 || rM ->            /* free or ended: grant G+1 */
-				printf("P%d reads (%d,%d) marker=%d: free, will grant %d\n", me, rG, rK, rM, rG + 1);
-				tok[me] = rG + 1; pc[me] = GR_MK
-			:: else ->
-				if
-				:: rR != 0 && crashed[rR - 1] && HOST(rR - 1) == HOST(me) ->
-					/* the holder is provably dead: end without waiting */
-					printf("P%d reads (%d,%d) owner P%d crashed: ends it now\n", me, rG, rK, rR - 1);
-					tok[me] = rG; vK[me] = rK; pc[me] = END_MK
-				:: else ->
-					if
-					:: !watching[me] || wG[me] != rG || wK[me] != rK ->
-						printf("P%d reads (%d,%d) held: starts watching\n", me, rG, rK);
-						watching[me] = 1; wG[me] = rG; wK[me] = rK; wage[me] = 0
-					:: else -> skip
-					fi;
-					if
-					:: EXPIRED ->
-						printf("P%d reads (%d,%d) unchanged for %d: expired, ends it\n", me, rG, rK, wage[me]);
-						tok[me] = rG; vK[me] = rK; pc[me] = END_MK
-					:: else -> skip   /* held: try again later */
-					fi
-				fi
-			fi;
-			rG = 0; rK = 0; rM = 0; rR = 0
+			GRANT_OPT(0) GRANT_OPT(1) GRANT_OPT(2) GRANT_OPT(3) GRANT_OPT(4)
+			END_OPTS(1) END_OPTS(2) END_OPTS(3) END_OPTS(4)
+			fi
 		}
 
 	/* end(): mkdir <G>/<k+1> */
 	:: pc[me] == END_MK ->
 		atomic {
 			if
-			:: vK[me] + 1 > NS -> TOIDLE; RACED; pc[me] = STOP
-			:: else ->
-				if
-				:: !CANMKSLOT(tok[me], vK[me] + 1) ->   /* exists, or <G> gone */
-					printf("P%d end: mkdir %d/%d fails: raced\n", me, tok[me], vK[me] + 1);
-					RACED
-				:: CANMKSLOT(tok[me], vK[me] + 1) ->
-					printf("P%d end: mkdir %d/%d ok\n", me, tok[me], vK[me] + 1);
-					MKSLOT(tok[me], vK[me] + 1); pc[me] = END_LS
-#ifdef IO_ALL
-				:: CANMKSLOT(tok[me], vK[me] + 1) ->
-					MKSLOT(tok[me], vK[me] + 1); ERR   /* landed, error */
-				:: true -> ERR                          /* did not land */
-#endif
-				fi
+			:: k[me] + 1 > NS -> TOIDLE; pc[me] = STOP
+			:: CANMKSLOT(tok[me], k[me] + 1) ->
+				printf("P%d end: mkdir %d/%d ok\n", me, tok[me], k[me] + 1);
+				MKSLOT(tok[me], k[me] + 1); pc[me] = END_LS
+			:: k[me] + 1 <= NS && !CANMKSLOT(tok[me], k[me] + 1) ->
+				printf("P%d end: mkdir %d/%d fails: raced\n", me, tok[me], k[me] + 1);
+				TOIDLE
 			fi
 		}
 
-	/* end(): list <G>; ours must be the newest slot */
+	/* end(): list <G>: our slot must be the newest */
 	:: pc[me] == END_LS ->
 		atomic {
 			if
@@ -282,91 +240,85 @@ end_proc:
 			:: true -> pc[me] = END_MARK
 #else
 #ifndef NO_LIST_ERRORS
-			:: true -> rmRaced[me] = 0; pc[me] = END_RM       /* listing failed */
-				printf("P%d end: listing %d fails (I/O error)\n", me, tok[me])
+			:: true ->
+				printf("P%d end: listing %d fails\n", me, tok[me]);
+				pc[me] = END_RM
 #endif
-			:: !HAS(gens, tok[me]) -> rmRaced[me] = 0; pc[me] = END_RM
-			:: HAS(gens, tok[me]) && MAXBIT(slots[tok[me]]) != vK[me] + 1 ->
-				printf("P%d end: listing %d shows slot %d, not ours\n", me, tok[me], MAXBIT(slots[tok[me]]));
-				rmRaced[me] = 1; pc[me] = END_RM
-			:: HAS(gens, tok[me]) && MAXBIT(slots[tok[me]]) == vK[me] + 1 ->
-				printf("P%d end: listing %d: ours is the newest\n", me, tok[me]);
+			:: !HAS(gens, tok[me]) ->
+				pc[me] = END_RM
+			:: HAS(gens, tok[me]) && MAXBIT(slots[tok[me]]) != k[me] + 1 ->
+				printf("P%d end: listing %d shows slot %d\n", me, tok[me], MAXBIT(slots[tok[me]]));
+				pc[me] = END_RM
+			:: HAS(gens, tok[me]) && MAXBIT(slots[tok[me]]) == k[me] + 1 ->
 				pc[me] = END_MARK
 #endif
 			fi
 		}
 
-	/* end(): os.Remove(slot) after a failed or impossible check */
+	/* end(): os.Remove(slot) */
 	:: pc[me] == END_RM ->
 		atomic {
 #ifndef FIX_KEEP
 			if
-			:: HAS(gens, tok[me]) && HAS(slots[tok[me]], vK[me] + 1) && !HAS(marks[tok[me]], vK[me] + 1) ->
-				printf("P%d end: rmdir %d/%d\n", me, tok[me], vK[me] + 1);
-				slots[tok[me]] = slots[tok[me]] & ~BIT(vK[me] + 1)
+			:: HAS(gens, tok[me]) && HAS(slots[tok[me]], k[me] + 1) ->
+				printf("P%d end: rmdir %d/%d\n", me, tok[me], k[me] + 1);
+				RMSLOT(tok[me], k[me] + 1)
 			:: else -> skip
 			fi;
 #endif
-			if
-			:: rmRaced[me] -> rmRaced[me] = 0; RACED
-			:: else -> ERR
-			fi
+			TOIDLE
 		}
 
-	/* end(): the marker; a failed write is only logged */
+	/* end(): the marker (a failed write is only logged); then grant(G+1) */
 	:: pc[me] == END_MARK ->
 		atomic {
 			if
-			:: HAS(gens, tok[me]) && HAS(slots[tok[me]], vK[me] + 1) -> MARK(tok[me], vK[me] + 1);
-				printf("P%d end: writes %d/%d/expired\n", me, tok[me], vK[me] + 1)
-			:: true -> printf("P%d end: marker write fails\n", me)
+			:: true -> MARK(tok[me], k[me] + 1);
+				printf("P%d end: writes %d/%d/expired\n", me, tok[me], k[me] + 1)
+			:: true -> printf("P%d end: the marker write fails\n", me)
 			fi;
-			tok[me] = tok[me] + 1; vK[me] = 0; pc[me] = GR_MK
+			tok[me] = tok[me] + 1; k[me] = 0; pc[me] = GR_MK
 		}
 
-	/* grant(): mkdir <G+1> */
+	/* grant(): mkdir <G> */
 	:: pc[me] == GR_MK ->
 		atomic {
 			if
-			:: tok[me] > NG -> TOIDLE; RACED; pc[me] = STOP
-			:: else ->
-				if
-				:: HAS(gens, tok[me]) ->
-					printf("P%d grant: mkdir %d fails: raced\n", me, tok[me]);
-					RACED
+			:: tok[me] > NG -> TOIDLE; pc[me] = STOP
+			:: tok[me] <= NG && !HAS(gens, tok[me]) ->
+				printf("P%d grant: mkdir %d ok\n", me, tok[me]);
+				MKGEN(tok[me]); pc[me] = GR_LS
+			:: tok[me] <= NG && HAS(gens, tok[me]) ->
+				printf("P%d grant: mkdir %d fails: raced\n", me, tok[me]);
+				TOIDLE
 #ifdef BUG_EXCL_CREATE
-				:: HAS(gens, tok[me]) -> pc[me] = GR_LS;   /* "won" though it exists */
-					printf("P%d grant: mkdir %d ok although it exists (not exclusive)\n", me, tok[me])
+			:: tok[me] <= NG && HAS(gens, tok[me]) ->
+				printf("P%d grant: mkdir %d wins although it exists\n", me, tok[me]);
+				pc[me] = GR_LS
 #endif
-				:: !HAS(gens, tok[me]) -> MKGEN(tok[me]); pc[me] = GR_LS;
-					printf("P%d grant: mkdir %d ok\n", me, tok[me])
-#ifdef IO_ALL
-				:: !HAS(gens, tok[me]) -> MKGEN(tok[me]); ERR
-				:: true -> ERR
-#endif
-				fi
 			fi
 		}
 
-	/* grant(): list the lease folder; ours must be the newest generation */
+	/* grant(): list the lease folder: ours must be the newest generation */
 	:: pc[me] == GR_LS ->
 		atomic {
 			if
 #ifndef BUG_NO_VERIFY
 #ifndef NO_LIST_ERRORS
-			:: true -> rmRaced[me] = 0; pc[me] = GR_RM   /* listing failed */
-				printf("P%d grant: listing fails (I/O error)\n", me)
+			:: true ->
+				printf("P%d grant: listing fails\n", me);
+				pc[me] = GR_RM
 #endif
-			:: MAXBIT(gens) != tok[me] -> rmRaced[me] = 1; pc[me] = GR_RM;
-				printf("P%d grant: listing shows %d above %d\n", me, MAXBIT(gens), tok[me])
+			:: MAXBIT(gens) != tok[me] ->
+				printf("P%d grant: listing shows %d\n", me, MAXBIT(gens));
+				pc[me] = GR_RM
 			:: MAXBIT(gens) == tok[me] ->
 #else
 			:: true ->
 #endif
-				/* granted: token tok, deadline from the attempt's stamp */
-				assert(tok[me] > lastTok);
+				assert(tok[me] > lastTok);   /* TOK */
 				lastTok = tok[me];
-				myslot[me] = 0; lost[me] = 0;
+				k[me] = 0; lost[me] = 0;
 #ifdef BUG_STAMP_AFTER
 				rem[me] = HOLDFOR;
 #else
@@ -374,162 +326,163 @@ end_proc:
 #endif
 				sage[me] = 0;
 				pc[me] = GR_REC;
-				printf("P%d GRANTED token %d, valid for %d\n", me, tok[me], rem[me]);
-				assert(NVALID <= 1)
+				printf("P%d GRANTED token %d, valid for %d ticks\n", me, tok[me], rem[me]);
+				assert(NVALID <= 1)          /* ME */
 			fi
 		}
 
-	/* grant(): os.Remove(genDir) after a failed or impossible check */
+	/* grant(): os.Remove(genDir) */
 	:: pc[me] == GR_RM ->
 		atomic {
 #ifdef FIX_KEEP
-			pc[me] = GR_GIVE
+			pc[me] = GV_MK
 #else
 			if
-			:: HAS(gens, tok[me]) && slots[tok[me]] == 0 && rec[tok[me]] == 0 ->
-				gens = gens & ~BIT(tok[me]);
-				printf("P%d grant: rmdir %d\n", me, tok[me])
-			:: else -> skip    /* not empty: rmdir fails */
+			:: HAS(gens, tok[me]) && slots[tok[me]] == 0 ->
+				printf("P%d grant: rmdir %d\n", me, tok[me]);
+				gens = gens & ~BIT(tok[me])
+			:: else -> skip   /* not empty: rmdir fails */
 			fi;
-			if
-			:: rmRaced[me] -> rmRaced[me] = 0; RACED
-			:: else -> ERR
-			fi
+			TOIDLE
 #endif
 		}
 
-	/* FIX_KEEP: give the unproven generation back like Release does */
-	:: pc[me] == GR_GIVE ->
+	/* FIX_KEEP: give the generation back as Release does */
+	:: pc[me] == GV_MK ->
 		atomic {
 			if
-			:: CANMKSLOT(tok[me], 1) -> MKSLOT(tok[me], 1); pc[me] = GR_GIVEM;
-				printf("P%d grant: gives %d back: mkdir %d/1 ok\n", me, tok[me], tok[me])
-			:: else ->
-				if
-				:: rmRaced[me] -> rmRaced[me] = 0; RACED
-				:: else -> ERR
-				fi
+			:: CANMKSLOT(tok[me], 1) ->
+				printf("P%d grant: gives %d back: mkdir %d/1\n", me, tok[me], tok[me]);
+				MKSLOT(tok[me], 1); pc[me] = GV_MARK
+			:: else -> TOIDLE
 			fi
 		}
-	:: pc[me] == GR_GIVEM ->
+	:: pc[me] == GV_MARK ->
 		atomic {
 			if
-			:: HAS(gens, tok[me]) && HAS(slots[tok[me]], 1) -> MARK(tok[me], 1)
+			:: true -> MARK(tok[me], 1)
 			:: true -> skip
 			fi;
-			if
-			:: rmRaced[me] -> rmRaced[me] = 0; RACED
-			:: else -> ERR
-			fi
+			TOIDLE
 		}
 
-	/* grant(): fsync + owner.json; on failure release at once */
+	/* grant(): fsync + owner.json; if either fails, release at once */
 	:: pc[me] == GR_REC ->
 		atomic {
 			if
 			:: HAS(gens, tok[me]) ->
-				rec[tok[me]] = me + 1; recEver[tok[me]] = me + 1;
 				printf("P%d grant: writes %d/owner.json\n", me, tok[me]);
-				watching[me] = 0; wG[me] = 0; wK[me] = 0; wage[me] = 0;
+				owner[tok[me]] = me + 1;
 				pc[me] = GR_GC
-			:: true -> pc[me] = RL_MK;
-				printf("P%d grant: owner.json fails: releases\n", me)
+			:: true ->
+				printf("P%d grant: owner.json fails: releases\n", me);
+				pc[me] = RL_MK
 			fi
 		}
 
-	/* grant(): remove generations below tok-1; then attempt() checks Valid */
+	/* grant(): RemoveAll generations below tok-1; attempt(): Valid() */
 	:: pc[me] == GR_GC ->
-		d_step {
-			printf("P%d grant: removes generations below %d\n", me, tok[me] - 1);
-			if :: 1 + 1 < tok[me] && HAS(gens, 1) -> RMGEN(1) :: else -> skip fi;
-			if :: 2 + 1 < tok[me] && HAS(gens, 2) -> RMGEN(2) :: else -> skip fi;
-			if :: 3 + 1 < tok[me] && HAS(gens, 3) -> RMGEN(3) :: else -> skip fi;
-			if :: rem[me] > 0 -> pc[me] = HOLD :: else -> pc[me] = RL_MK fi
+		atomic {
+			if :: 1 + 1 < tok[me] && HAS(gens, 1) -> RMGEN(1); printf("P%d grant: removes 1\n", me) :: else -> skip fi;
+			if :: 2 + 1 < tok[me] && HAS(gens, 2) -> RMGEN(2); printf("P%d grant: removes 2\n", me) :: else -> skip fi;
+			if
+			:: rem[me] > 0 -> pc[me] = HOLD
+			:: else -> pc[me] = RL_MK
+			fi
 		}
 
-	/* holder: renew (stamp first), release, or see the deadline pass */
+	/* the holder: renew (stamp first), release, or the deadline passes */
 	:: pc[me] == HOLD ->
 		atomic {
 			if
-			:: myslot[me] + 1 <= NS -> sage[me] = 0; pc[me] = RN_MK;
-				printf("P%d renew: stamp (valid for %d)\n", me, rem[me])
-			:: pc[me] = RL_MK
-			:: rem[me] == 0 -> TOIDLE;    /* watchdog or Check: lease over */
-				printf("P%d: deadline passed, lease over\n", me)
+			:: k[me] + 1 <= NS ->
+				printf("P%d renew: stamp, %d ticks left\n", me, rem[me]);
+				sage[me] = 0; pc[me] = RN_MK
+			:: k[me] + 1 <= NS ->
+				pc[me] = RL_MK
+			:: rem[me] == 0 ->
+				printf("P%d: deadline passed, lease over\n", me);
+				TOIDLE
 			fi
 		}
 
-	/* the watchdog fires while a renewal is in flight */
+	/* the watchdog fires while a renewal is under way */
 	:: (pc[me] == RN_MK || pc[me] == RN_GC) && rem[me] == 0 && !lost[me] ->
-		lost[me] = 1; printf("P%d: watchdog: deadline passed\n", me)
+		printf("P%d: watchdog ends the lease\n", me);
+		lost[me] = 1
 
-	/* Renew: mkdir <G>/<myslot+1> */
+	/* Renew: mkdir <G>/<k+1> */
 	:: pc[me] == RN_MK ->
 		atomic {
 			if
-			:: !CANMKSLOT(tok[me], myslot[me] + 1) ->   /* exists or <G> gone: lost */
-				printf("P%d renew: mkdir %d/%d fails: LOST\n", me, tok[me], myslot[me] + 1);
+			:: !CANMKSLOT(tok[me], k[me] + 1) ->
+				printf("P%d renew: mkdir %d/%d fails: LOST\n", me, tok[me], k[me] + 1);
 				TOIDLE
-			:: CANMKSLOT(tok[me], myslot[me] + 1) ->
-				printf("P%d renew: mkdir %d/%d ok\n", me, tok[me], myslot[me] + 1);
-				MKSLOT(tok[me], myslot[me] + 1); myslot[me]++; pc[me] = RN_GC
+			:: CANMKSLOT(tok[me], k[me] + 1) ->
+				printf("P%d renew: mkdir %d/%d ok\n", me, tok[me], k[me] + 1);
+				MKSLOT(tok[me], k[me] + 1); k[me]++; pc[me] = RN_GC
 #ifndef NO_IO_ERRORS
-			:: true ->                                         /* EIO, did not land */
-				printf("P%d renew: mkdir fails (I/O error)\n", me);
+			:: true ->
+				printf("P%d renew: mkdir %d/%d: I/O error\n", me, tok[me], k[me] + 1);
 				sage[me] = 0;
 				if :: lost[me] -> TOIDLE :: else -> pc[me] = HOLD fi
-			:: CANMKSLOT(tok[me], myslot[me] + 1) ->           /* EIO, but landed */
-				MKSLOT(tok[me], myslot[me] + 1); sage[me] = 0;
-				printf("P%d renew: mkdir %d/%d lands but reports an I/O error\n", me, tok[me], myslot[me] + 1);
+			:: CANMKSLOT(tok[me], k[me] + 1) ->
+				printf("P%d renew: mkdir %d/%d lands, reports an I/O error\n", me, tok[me], k[me] + 1);
+				MKSLOT(tok[me], k[me] + 1); sage[me] = 0;
 				if :: lost[me] -> TOIDLE :: else -> pc[me] = HOLD fi
 #endif
 			fi
 		}
 
-	/* Renew: remove slot myslot-2; renewLoop: extend the deadline */
+	/* Renew: os.Remove(slot k-2); renewLoop: extend(stamp) */
 	:: pc[me] == RN_GC ->
 		atomic {
 			if
-			:: myslot[me] > 2 && HAS(gens, tok[me]) && !HAS(marks[tok[me]], myslot[me] - 2) ->
-				slots[tok[me]] = slots[tok[me]] & ~BIT(myslot[me] - 2);
-				printf("P%d renew: rmdir %d/%d\n", me, tok[me], myslot[me] - 2)
+			:: k[me] > 2 && HAS(gens, tok[me]) && HAS(slots[tok[me]], k[me] - 2) ->
+				printf("P%d renew: rmdir %d/%d\n", me, tok[me], k[me] - 2);
+				RMSLOT(tok[me], k[me] - 2)
 			:: else -> skip
 			fi;
 			if
 			:: lost[me] -> TOIDLE
 #ifdef FIX_NO_REVIVE
-			:: !lost[me] && rem[me] == 0 -> TOIDLE   /* deadline passed: over */
+			:: !lost[me] && rem[me] == 0 ->
+				printf("P%d renew: deadline passed before it returned: over\n", me);
+				TOIDLE
 #endif
 			:: else ->
 #ifdef BUG_STAMP_AFTER
 				rem[me] = HOLDFOR;
 #else
-				if :: HOLDFOR - sage[me] > rem[me] -> rem[me] = HOLDFOR - sage[me] :: else -> skip fi;
+				if
+				:: HOLDFOR - sage[me] > rem[me] -> rem[me] = HOLDFOR - sage[me]
+				:: else -> skip
+				fi;
 #endif
 				sage[me] = 0; pc[me] = HOLD;
-				printf("P%d renew: valid for %d\n", me, rem[me]);
-				assert(NVALID <= 1)
+				printf("P%d renew: valid for %d ticks\n", me, rem[me]);
+				assert(NVALID <= 1)          /* ME */
 			fi
 		}
 
-	/* Release: mkdir <G>/<myslot+1>; the lease ends here */
-	:: pc[me] == RL_MK && myslot[me] + 1 <= NS ->
+	/* Release: mkdir <G>/<k+1>: the lease ends here */
+	:: pc[me] == RL_MK ->
 		atomic {
 			if
-			:: !CANMKSLOT(tok[me], myslot[me] + 1) -> TOIDLE   /* lost before */
-			:: CANMKSLOT(tok[me], myslot[me] + 1) ->
-				printf("P%d release: mkdir %d/%d ok\n", me, tok[me], myslot[me] + 1);
-				MKSLOT(tok[me], myslot[me] + 1); myslot[me]++; pc[me] = RL_MARK
+			:: !CANMKSLOT(tok[me], k[me] + 1) -> TOIDLE   /* had been lost */
+			:: CANMKSLOT(tok[me], k[me] + 1) ->
+				printf("P%d release: mkdir %d/%d\n", me, tok[me], k[me] + 1);
+				MKSLOT(tok[me], k[me] + 1); k[me]++; pc[me] = RL_MARK
 #ifndef NO_IO_ERRORS
 			:: true -> TOIDLE
-			:: CANMKSLOT(tok[me], myslot[me] + 1) -> MKSLOT(tok[me], myslot[me] + 1); TOIDLE
+			:: CANMKSLOT(tok[me], k[me] + 1) -> MKSLOT(tok[me], k[me] + 1); TOIDLE
 #endif
 			fi
 		}
 	:: pc[me] == RL_MARK ->
 		atomic {
 			if
-			:: HAS(gens, tok[me]) && HAS(slots[tok[me]], myslot[me]) -> MARK(tok[me], myslot[me])
+			:: true -> MARK(tok[me], k[me])
 			:: true -> skip
 			fi;
 			TOIDLE
@@ -537,15 +490,34 @@ end_proc:
 	od
 }
 
-/* declared after Proc so that the processes get pids 0..NPROC-1 */
+/* ------------------------------------------------------------------ */
+/* Time: a tick ages every clock by one (equal rates; offsets do not   */
+/* enter the protocol).  Declared after Proc: pids 0..NPROC-1 are the  */
+/* processes.                                                          */
+/* ------------------------------------------------------------------ */
+#define EVER(i) (HAS(gensEver, (i) / (NS + 1)) && ((i) % (NS + 1) == 0 || HAS(slotsEver[(i) / (NS + 1)], (i) % (NS + 1))))
+#define TICK(p) \
+	if :: STAMPED(p) && sage[p] < HOLDFOR -> sage[p]++ :: else -> skip fi; \
+	if :: rem[p] > 0 -> rem[p]-- :: else -> skip fi
+
+#define AGES \
+	ti = NS + 1; \
+	do \
+	:: ti < NKEYS -> \
+		if :: EVER(ti) && age[ti] < WAITFOR -> age[ti]++ :: else -> skip fi; \
+		ti++ \
+	:: else -> break \
+	od; \
+	ti = 0
+
 active proctype Clock()
 {
 end_clock:
 	do
 #if NPROC == 2
-	:: d_step { TICK(0); TICK(1); printf("tick\n") }
+	:: d_step { AGES; TICK(0); TICK(1); printf("tick\n") }
 #else
-	:: d_step { TICK(0); TICK(1); TICK(2); printf("tick\n") }
+	:: d_step { AGES; TICK(0); TICK(1); TICK(2); printf("tick\n") }
 #endif
 	od
 }
