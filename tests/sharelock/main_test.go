@@ -1,0 +1,32 @@
+package sharelock_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/tguard/tguard/tests/smbtest"
+	"github.com/tguard/tguard/tests/testbin"
+	"github.com/tguard/tguard/tests/verifier"
+)
+
+// tguardBin is the tguard binary built for this test run; testBin is this
+// test binary, which the contenders re-execute.
+var tguardBin, testBin string
+
+func TestMain(m *testing.M) {
+	// A contender: the command a tguard lock exec runs.
+	if code, ok := verifier.RunContender(); ok {
+		os.Exit(code)
+	}
+	var err error
+	if testBin, err = os.Executable(); err != nil {
+		fmt.Fprintf(os.Stderr, "sharelock: %v\n", err)
+		os.Exit(1)
+	}
+	// No binary needed when the tests will skip for want of a share.
+	if smbtest.Available() != nil && os.Getenv(smbtest.SkipEnv) == "1" {
+		os.Exit(m.Run())
+	}
+	testbin.Main(m, &tguardBin)
+}
