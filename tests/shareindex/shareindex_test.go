@@ -145,3 +145,14 @@ func zombieRun(t *testing.T, force bool) {
 func TestZombiePastLeaseAcrossHosts(t *testing.T) { zombieRun(t, false) }
 
 func TestZombieFencedAcrossHosts(t *testing.T) { zombieRun(t, true) }
+
+// The journal is refused on the share: SQLite's locking is not reliable
+// there, and each host's journal is its own.
+func TestJournalRefusedOnShare(t *testing.T) {
+	share := smbtest.Start(t)
+	code, _, errs := run(t, onHost("tguard-host-a", nil, "flush", "--index", filepath.Join(share.MountA, "index"),
+		"--journal", filepath.Join(share.MountA, "journal.db")))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "journal must be on a local disk")
+	assert.Contains(t, errs, "FUSE")
+}
