@@ -80,26 +80,28 @@ byte slots[NG+1], slotsEver[NG+1];
 byte owner[NG+1];
 byte lastTok;        /* the highest token granted so far */
 
-/* age[g*(NS+1)+s]: ticks since the key (g,s) first appeared -- the name
- * <g> for s = 0, <g>/<s> otherwise -- capped at WAITFOR.  A waiter's
- * watchSince is never earlier than that moment; see IDLE below. */
+/* The key a fresh reading shows: (highest generation, its highest slot).
+ * cur is that key (a function of the names above, so it adds no states);
+ * cage counts the ticks since cur first appeared, capped at WAITFOR.  A key
+ * that becomes current again after its successor was removed (only the
+ * code's rmdir paths do that) counts as old: cage = WAITFOR. */
 #define KEY(g,s)   ((g) * (NS + 1) + (s))
-#define NKEYS      ((NG + 1) * (NS + 1))
-byte age[NKEYS];
-hidden byte ti;      /* loop counter inside the clock's d_step */
+#define CURKEY     KEY(MAXBIT(gens), MAXBIT(slots[MAXBIT(gens)]))
+byte cur, cage;
+#define UPDCUR(first) if :: CURKEY != cur -> cur = CURKEY; cage = ((first) -> 0 : WAITFOR) :: else -> skip fi
 
 #define BIT(i)      (1 << (i))
 #define HAS(m,i)    ((((m) >> (i)) & 1) == 1)
 #define MAXBIT(m)   (((m) & 32) -> 5 : (((m) & 16) -> 4 : (((m) & 8) -> 3 : (((m) & 4) -> 2 : (((m) & 2) -> 1 : 0)))))
 
-#define MKGEN(g)       gens = gens | BIT(g); gensEver = gensEver | BIT(g)
-#define MKSLOT(g,s)    slots[g] = slots[g] | BIT(s); slotsEver[g] = slotsEver[g] | BIT(s)
-#define RMSLOT(g,s)    slots[g] = slots[g] & ~BIT(s)
+#define MKGEN(g)       gens = gens | BIT(g); UPDCUR(!HAS(gensEver, g)); gensEver = gensEver | BIT(g)
+#define MKSLOT(g,s)    slots[g] = slots[g] | BIT(s); UPDCUR(!HAS(slotsEver[g], s)); slotsEver[g] = slotsEver[g] | BIT(s)
+#define RMSLOT(g,s)    slots[g] = slots[g] & ~BIT(s); UPDCUR(0)
 #define MARK(g,s)      if :: HAS(gens, g) && HAS(slots[g], s) -> ended = ended | BIT(g) :: else -> skip fi
 /* mkdir <g>/<s> succeeds iff <g> exists and <s> does not */
 #define CANMKSLOT(g,s) (HAS(gens, g) && !HAS(slots[g], s))
 /* os.RemoveAll(<g>), one step */
-#define RMGEN(g)       gens = gens & ~BIT(g); slots[g] = 0
+#define RMGEN(g)       gens = gens & ~BIT(g); slots[g] = 0; UPDCUR(0)
 
 /* ------------------------------------------------------------------ */
 /* Processes: one Locker each, global arrays so that the clock can age */
@@ -163,10 +165,12 @@ bit  lost[NPROC];     /* the watchdog ended the lease during a renewal      */
 /*                                                                     */
 /* The watch: the code ends (G,k) when two of its readings, at least   */
 /* lease + margin apart, both showed (G,k) and none in between showed  */
-/* anything else.  Its first reading is no earlier than the moment    */
-/* (G,k) first appeared.  The model lets any idle process end (G,k)    */
-/* once (G,k) can be read and first appeared >= lease + margin ago:    */
-/* every ending the code can do, and no per-waiter watch state.        */
+/* anything else; the first is no earlier than the moment (G,k) first  */
+/* appeared.  The model lets any idle process end the current key once */
+/* cage >= lease + margin, and any other key it can read at any time   */
+/* (the protocol relies on mkdir and the listing, not on time, to make */
+/* ending a superseded key harmless).  This allows every ending the    */
+/* code can do, with one clock instead of one watch per waiter.        */
 /* ------------------------------------------------------------------ */
 #ifdef FRESH_READS
 #define READABLE_FREE(g) ((g) == MAXBIT(gens) && ((g) == 0 || HAS(ended, g)))
@@ -182,7 +186,7 @@ bit  lost[NPROC];     /* the watchdog ended the lease during a renewal      */
 #ifdef BUG_NO_WAIT
 #define EXPIRED(g,s) (1)
 #else
-#define EXPIRED(g,s) (age[KEY(g,s)] >= WAITFOR)
+#define EXPIRED(g,s) (KEY(g,s) != cur || cage >= WAITFOR)
 #endif
 #define ENDABLE(g,s) ((g) <= NG && (s) <= NS && READABLE_HELD(g,s) && (EXPIRED(g,s) || PROVABLY_DEAD(g)))
 #define GRANTABLE(g) ((g) <= NG && READABLE_FREE(g))
@@ -195,6 +199,37 @@ bit  lost[NPROC];     /* the watchdog ended the lease during a renewal      */
 	:: ENDABLE(g,s) -> printf("P%d reads (%d,%d): expired or holder dead: ends it\n", me, g, s); \
 		tok[me] = g; k[me] = s; pc[me] = END_MK
 #define END_OPTS(g) END_OPT(g,0) END_OPT(g,1) END_OPT(g,2) END_OPT(g,3) END_OPT(g,4) END_OPT(g,5)
+
+/* end(): mkdir <G>/<k+1> */
+inline end_mkdir() {
+			if
+			:: k[me] + 1 > NS -> TOIDLE; pc[me] = STOP
+			:: CANMKSLOT(tok[me], k[me] + 1) ->
+				printf("P%d end: mkdir %d/%d ok\n", me, tok[me], k[me] + 1);
+				MKSLOT(tok[me], k[me] + 1); pc[me] = END_LS
+			:: k[me] + 1 <= NS && !CANMKSLOT(tok[me], k[me] + 1) ->
+				printf("P%d end: mkdir %d/%d fails: raced\n", me, tok[me], k[me] + 1);
+				TOIDLE
+			fi
+		}
+
+/* grant(): mkdir <G> */
+inline grant_mkdir() {
+			if
+			:: tok[me] > NG -> TOIDLE; pc[me] = STOP
+			:: tok[me] <= NG && !HAS(gens, tok[me]) ->
+				printf("P%d grant: mkdir %d ok\n", me, tok[me]);
+				MKGEN(tok[me]); pc[me] = GR_LS
+			:: tok[me] <= NG && HAS(gens, tok[me]) ->
+				printf("P%d grant: mkdir %d fails: raced\n", me, tok[me]);
+				TOIDLE
+#ifdef BUG_EXCL_CREATE
+			:: tok[me] <= NG && HAS(gens, tok[me]) ->
+				printf("P%d grant: mkdir %d wins although it exists\n", me, tok[me]);
+				pc[me] = GR_LS
+#endif
+			fi
+		}
 
 active [NPROC] proctype Proc()
 {
@@ -215,22 +250,22 @@ end_proc:
 			if
 			GRANT_OPT(0) GRANT_OPT(1) GRANT_OPT(2) GRANT_OPT(3) GRANT_OPT(4)
 			END_OPTS(1) END_OPTS(2) END_OPTS(3) END_OPTS(4)
+			fi;
+#ifndef FRESH_READS
+			/* with stale readings, a reading followed later by the mkdir is
+			 * the same as a stale reading at the mkdir, with the latest
+			 * stamp: one step */
+			if
+			:: pc[me] == END_MK -> end_mkdir()
+			:: pc[me] == GR_MK -> grant_mkdir()
 			fi
+#endif
 		}
 
-	/* end(): mkdir <G>/<k+1> */
-	:: pc[me] == END_MK ->
-		atomic {
-			if
-			:: k[me] + 1 > NS -> TOIDLE; pc[me] = STOP
-			:: CANMKSLOT(tok[me], k[me] + 1) ->
-				printf("P%d end: mkdir %d/%d ok\n", me, tok[me], k[me] + 1);
-				MKSLOT(tok[me], k[me] + 1); pc[me] = END_LS
-			:: k[me] + 1 <= NS && !CANMKSLOT(tok[me], k[me] + 1) ->
-				printf("P%d end: mkdir %d/%d fails: raced\n", me, tok[me], k[me] + 1);
-				TOIDLE
-			fi
-		}
+#ifdef FRESH_READS
+	:: pc[me] == END_MK -> atomic { end_mkdir() }
+	:: pc[me] == GR_MK -> atomic { grant_mkdir() }
+#endif
 
 	/* end(): list <G>: our slot must be the newest */
 	:: pc[me] == END_LS ->
@@ -278,25 +313,6 @@ end_proc:
 			:: true -> printf("P%d end: the marker write fails\n", me)
 			fi;
 			tok[me] = tok[me] + 1; k[me] = 0; pc[me] = GR_MK
-		}
-
-	/* grant(): mkdir <G> */
-	:: pc[me] == GR_MK ->
-		atomic {
-			if
-			:: tok[me] > NG -> TOIDLE; pc[me] = STOP
-			:: tok[me] <= NG && !HAS(gens, tok[me]) ->
-				printf("P%d grant: mkdir %d ok\n", me, tok[me]);
-				MKGEN(tok[me]); pc[me] = GR_LS
-			:: tok[me] <= NG && HAS(gens, tok[me]) ->
-				printf("P%d grant: mkdir %d fails: raced\n", me, tok[me]);
-				TOIDLE
-#ifdef BUG_EXCL_CREATE
-			:: tok[me] <= NG && HAS(gens, tok[me]) ->
-				printf("P%d grant: mkdir %d wins although it exists\n", me, tok[me]);
-				pc[me] = GR_LS
-#endif
-			fi
 		}
 
 	/* grant(): list the lease folder: ours must be the newest generation */
@@ -495,29 +511,18 @@ end_proc:
 /* enter the protocol).  Declared after Proc: pids 0..NPROC-1 are the  */
 /* processes.                                                          */
 /* ------------------------------------------------------------------ */
-#define EVER(i) (HAS(gensEver, (i) / (NS + 1)) && ((i) % (NS + 1) == 0 || HAS(slotsEver[(i) / (NS + 1)], (i) % (NS + 1))))
 #define TICK(p) \
 	if :: STAMPED(p) && sage[p] < HOLDFOR -> sage[p]++ :: else -> skip fi; \
 	if :: rem[p] > 0 -> rem[p]-- :: else -> skip fi
-
-#define AGES \
-	ti = NS + 1; \
-	do \
-	:: ti < NKEYS -> \
-		if :: EVER(ti) && age[ti] < WAITFOR -> age[ti]++ :: else -> skip fi; \
-		ti++ \
-	:: else -> break \
-	od; \
-	ti = 0
 
 active proctype Clock()
 {
 end_clock:
 	do
 #if NPROC == 2
-	:: d_step { AGES; TICK(0); TICK(1); printf("tick\n") }
+	:: d_step { if :: cage < WAITFOR -> cage++ :: else -> skip fi; TICK(0); TICK(1); printf("tick\n") }
 #else
-	:: d_step { AGES; TICK(0); TICK(1); TICK(2); printf("tick\n") }
+	:: d_step { if :: cage < WAITFOR -> cage++ :: else -> skip fi; TICK(0); TICK(1); TICK(2); printf("tick\n") }
 #endif
 	od
 }
