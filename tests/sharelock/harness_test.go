@@ -278,9 +278,10 @@ func (p *proc) grant() (at time.Time, token uint64, ok bool) {
 }
 
 // tookOver reports whether tguard ended an expired, unreadable or dead
-// holder's lease ("lock: taking over ..." in its log).
+// holder's lease ("lock: ended ..." in its log, written after the mkdir
+// that decided it).
 func (p *proc) tookOver() bool {
-	return strings.Contains(p.log(), `msg="lock: taking over`)
+	return strings.Contains(p.log(), `msg="lock: ended `)
 }
 
 // leaseState renders the lease folder of index as the server's disk and
