@@ -79,10 +79,7 @@ func newLockStatusCmd(g *globals) *cobra.Command {
 		Short: "Print who holds the lease (exit 0 whether held or free)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireIndex(dir); err != nil {
-				return err
-			}
-			l, err := lock.New(dir, g.lockOptions()...)
+			l, err := g.locker(dir)
 			if err != nil {
 				return err
 			}
@@ -112,10 +109,7 @@ on another host is never provably dead; wait for its lease to expire, or use
 deadline, and only the fencing token in the index refuses its commit.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireIndex(dir); err != nil {
-				return err
-			}
-			l, err := lock.New(dir, g.lockOptions()...)
+			l, err := g.locker(dir)
 			if err != nil {
 				return err
 			}
@@ -139,6 +133,15 @@ deadline, and only the fencing token in the index refuses its commit.`,
 	c.Flags().BoolVar(&force, "force", false, "break the lease even if its holder may be alive")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return c
+}
+
+// locker opens the lock of the index folder dir (given with --index) for
+// reading or breaking it.
+func (g *globals) locker(dir string) (*lock.Locker, error) {
+	if err := requireIndex(dir); err != nil {
+		return nil, err
+	}
+	return lock.New(dir, g.lockOptions()...)
 }
 
 // leaseFlags are the flags of commands that take the lease.
