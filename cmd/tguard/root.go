@@ -102,9 +102,6 @@ func (g *globals) lockOptions() []lock.Option {
 	return opts
 }
 
-// now is the process's wall clock, skewed as TGUARD_CLOCK_SKEW says.
-func (g *globals) now() time.Time { return time.Now().Add(g.skew) }
-
 // exactArgs and minArgs are cobra's validators, as usage errors.
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
