@@ -106,12 +106,17 @@ func (b *fileBackend) end(v view, marker string) error {
 		}
 		return err
 	}
+	// A slot we made is never removed, even when it proves nothing: a name
+	// made twice would look unchanged to a waiter that saw the first one,
+	// and it would end the second one's lease early. Left here, it either
+	// lies below the holder's newest slot (harmless), or it is the newest
+	// and ends the holder without a marker (waiters then see it unchanged
+	// for a lease, and go on).
 	slots, err := listNumbers(genDir)
-	if err != nil || maxNumber(slots) != v.slot+1 {
-		_ = os.Remove(slot)
-		if err != nil {
-			return err
-		}
+	if err != nil {
+		return err
+	}
+	if maxNumber(slots) != v.slot+1 {
 		return b.raced(v, 0)
 	}
 	if err := writeMarker(slot, marker); err != nil {
@@ -138,20 +143,22 @@ func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, 
 	if err != nil {
 		return nil, err
 	}
-	gens, err := listNumbers(b.root)
-	if err != nil || maxNumber(gens) != g {
-		// A stale reading led us to re-make a generation that garbage
-		// collection had removed: a newer one exists. Ours grants nothing.
-		_ = os.Remove(genDir)
-		if err != nil {
-			return nil, err
-		}
-		return nil, b.raced(b.last, lease)
-	}
 	gr := &fileGrant{b: b, genDir: genDir, token: g}
+	// A generation we made is given back by releasing it, never removed: a
+	// name made twice would look unchanged to a waiter that saw the first.
 	fail := func(err error) (Grant, error) {
 		_ = gr.Release(context.Background())
 		return nil, err
+	}
+	gens, err := listNumbers(b.root)
+	if err != nil {
+		return fail(err)
+	}
+	if maxNumber(gens) != g {
+		// A stale reading led us to re-make a generation that garbage
+		// collection had removed: a newer one exists. Ours grants nothing.
+		_, _ = fail(nil)
+		return nil, b.raced(b.last, lease)
 	}
 	if err := syncDir(b.root); err != nil {
 		return fail(fmt.Errorf("lock: making token %d durable: %w", g, err))

@@ -110,8 +110,14 @@ func (l *Lease) end(err error) {
 }
 
 // extend moves the deadline to what a renewal stamped at stamp gives; it
-// never moves it back, and never revives an ended lease.
+// never moves it back, and never revives a lease whose deadline has passed,
+// even if the watchdog has not ended it yet: past its deadline the lease
+// is over, whatever a late renewal says.
 func (l *Lease) extend(stamp time.Duration) {
+	if l.Remaining() <= 0 {
+		l.end(fmt.Errorf("%w: renewed only after the deadline", ErrLeaseLost))
+		return
+	}
 	next := int64(l.deadlineFrom(stamp))
 	for {
 		cur := l.deadline.Load()
