@@ -24,7 +24,10 @@
  *                     ends the lease instead of moving the deadline.
  *   faults -- all on by default
  *     NO_LIST_ERRORS  the listing after a mkdir never fails
- *     NO_IO_ERRORS    renewal and release mkdirs never fail
+ *     NO_IO_ERRORS    no mkdir fails with an I/O error (by default the
+ *                     renewal and release mkdirs may fail without landing
+ *                     or land and report an error; the grant and end mkdirs
+ *                     may land and report an error)
  *     FRESH_READS     every reading is of the present state
  *     MAXCRASH=n      at most n crashes (default 1)
  *   controls -- each must make spin find a violation
@@ -228,6 +231,11 @@ inline end_mkdir() {
 	:: k[me] + 1 <= NS && !CANMKSLOT(tok[me], k[me] + 1) ->
 		printf("P%d end: mkdir %d/%d fails: raced\n", me, tok[me], k[me] + 1);
 		TOIDLE
+#ifndef NO_IO_ERRORS
+	:: k[me] + 1 <= NS && CANMKSLOT(tok[me], k[me] + 1) ->
+		printf("P%d end: mkdir %d/%d lands, reports an I/O error\n", me, tok[me], k[me] + 1);
+		MKSLOT(tok[me], k[me] + 1); TOIDLE
+#endif
 	fi
 }
 
@@ -241,6 +249,11 @@ inline grant_mkdir() {
 	:: tok[me] <= NG && HAS(gens, tok[me]) ->
 		printf("P%d grant: mkdir %d fails: raced\n", me, tok[me]);
 		TOIDLE
+#ifndef NO_IO_ERRORS
+	:: tok[me] <= NG && !HAS(gens, tok[me]) ->
+		printf("P%d grant: mkdir %d lands, reports an I/O error\n", me, tok[me]);
+		MKGEN(tok[me]); TOIDLE
+#endif
 #ifdef BUG_EXCL_CREATE
 	:: tok[me] <= NG && HAS(gens, tok[me]) ->
 		printf("P%d grant: mkdir %d wins although it exists\n", me, tok[me]);
