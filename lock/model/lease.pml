@@ -14,14 +14,17 @@
  *   TOK  every grant's token is strictly greater than every earlier grant's
  *        token (so no token is granted twice).
  *
+ * The default is the Go code as it is (lock/*.go at aaedb63): a process
+ * never removes a name it made; a grant that its listing cannot prove newest
+ * is given back by releasing it (slot 1 + "released"); a renewal that
+ * returns after the deadline ends the lease.
+ *
  * Switches (spin -DNAME):
- *   protocol -- the default is the Go code as written (lock/*.go, 1cc666d)
- *     FIX_KEEP        never rmdir a name this process made by mkdir but could
- *                     not prove newest: grant() gives its generation back as
- *                     Release does (slot 1 + "released"); end() leaves its
- *                     slot.  The fix proposed in README.md.
- *     FIX_NO_REVIVE   a renewal that succeeds after the deadline has passed
- *                     ends the lease instead of moving the deadline.
+ *   the code before aaedb63 (1cc666d), whose bugs the model found
+ *     OLD_RMDIR       grant() and end() rmdir the name they made when the
+ *                     listing after it fails or shows a newer name
+ *     OLD_REVIVE      a renewal that returns after the deadline (before the
+ *                     watchdog ran) moves the deadline: the lease revives
  *   faults -- all on by default
  *     NO_LIST_ERRORS  the listing after a mkdir never fails
  *     NO_IO_ERRORS    no mkdir fails with an I/O error (by default the
@@ -30,7 +33,10 @@
  *                     may land and report an error)
  *     FRESH_READS     every reading is of the present state
  *     MAXCRASH=n      at most n crashes (default 1)
- *   controls -- each must make spin find a violation
+ *   abstraction
+ *     PERKEY          one clock per key (exact first-appearance ages) instead
+ *                     of one clock for the current key; implied by OLD_RMDIR
+ *   controls -- each must make spin find a violation (with the default)
  *     BUG_NO_VERIFY   no listing after the grant or end mkdir
  *     BUG_NO_WAIT     a waiter ends a generation without waiting
  *     BUG_EXCL_CREATE the grant primitive is not exclusive (as O_EXCL on the
@@ -72,25 +78,22 @@
 /*   slots[g]  bit s: folder <g>/<s>                                   */
 /* and what stale readings may show, every name that ever existed:     */
 /*   gensEver, slotsEver[g]                                            */
-/*   ended     bit g: a marker was written in a slot of <g> (a reading */
-/*             that shows a marker ends in grant(G+1) whatever the     */
-/*             slot number)                                            */
-/*   owner[g]  owner.json of <g>, written once: the owner's pid + 1    */
+/* The markers and owner.json files are below, with the clocks: with   */
+/* PERKEY every generation's, with one clock the highest one's.        */
 /* ------------------------------------------------------------------ */
-byte gens, gensEver, ended;
+byte gens, gensEver;
 byte slots[NG+1], slotsEver[NG+1];
-byte owner[NG+1];
 byte lastTok;        /* the highest token granted so far */
 
 /* Time of the keys a waiter watches.  A key (g,s) is the name <g> for
  * s = 0, <g>/<s> otherwise; a waiter's watch of it starts no earlier than
  * the moment it first appeared.
  *
- * PERKEY (the default for the code as written, whose rmdirs can make a key
- * newest again): age[key] counts the ticks since the key first appeared,
- * capped at WAITFOR, for every key.
+ * PERKEY (implied by OLD_RMDIR, whose rmdirs can make a key newest again):
+ * age[key] counts the ticks since the key first appeared, capped at
+ * WAITFOR, for every key.
  *
- * Otherwise (FIX_KEEP): one clock.  cur is the key a fresh reading shows,
+ * Otherwise: one clock.  cur is the key a fresh reading shows,
  * (highest generation, its highest slot), a function of the names, so it
  * adds no states; cage counts the ticks since cur first appeared.  Keys
  * that are not current may be ended at any time (see EXPIRED).  This is
@@ -99,20 +102,30 @@ byte lastTok;        /* the highest token granted so far */
 #define KEY(g,s)   ((g) * (NS + 1) + (s))
 #define NKEYS      ((NG + 1) * (NS + 1))
 #define CURKEY     KEY(MAXBIT(gens), MAXBIT(slots[MAXBIT(gens)]))
-#ifndef FIX_KEEP
+#ifdef OLD_RMDIR
 #ifndef PERKEY
 #define PERKEY
 #endif
 #endif
 #ifdef PERKEY
+byte ended;            /* bit g: a marker was ever written in <g> */
+byte owner[NG+1];      /* owner.json of <g>, written once: owner pid + 1 */
 byte age[NKEYS];
 byte ti;               /* loop counter of the clock, 0 between steps */
 #define UPDCUR(first) skip
 #else
 byte cur, cage;
+/* With one clock only the highest generation's marker and owner.json
+ * matter (any other key may be ended at any time, and any lower
+ * generation may be read as ended, see READABLE_FREE): mended, mowner. */
+bit  mended;
+byte mowner;
 #define UPDCUR(first) \
 	if \
-	:: CURKEY != cur -> assert(first); /* KEYS */ cur = CURKEY; cage = 0 \
+	:: CURKEY != cur -> \
+		assert(first); /* KEYS */ \
+		if :: cur / (NS + 1) != MAXBIT(gens) -> mended = 0; mowner = 0 :: else -> skip fi; \
+		cur = CURKEY; cage = 0 \
 	:: else -> skip \
 	fi
 #endif
@@ -128,9 +141,16 @@ byte cur, cage;
 /* mkdir <g>/<s> succeeds iff <g> exists and <s> does not */
 #define CANMKSLOT(g,s) (HAS(gens, g) && !HAS(slots[g], s))
 /* a marker file in <g>/<s>; a write may always fail */
+#ifdef PERKEY
+#define SETENDED(g) ended = ended | BIT(g)
+#define SETOWNER(g) owner[g] = me + 1
+#else
+#define SETENDED(g) if :: (g) == MAXBIT(gens) -> mended = 1 :: else -> skip fi
+#define SETOWNER(g) if :: (g) == MAXBIT(gens) -> mowner = me + 1 :: else -> skip fi
+#endif
 #define MARK(g,s) \
 	if \
-	:: HAS(gens, g) && HAS(slots[g], s) -> ended = ended | BIT(g) \
+	:: HAS(gens, g) && HAS(slots[g], s) -> SETENDED(g); printf("P%d: marker in %d/%d\n", me, g, s) \
 	:: true -> printf("P%d: the marker write fails\n", me) \
 	fi
 
@@ -190,16 +210,23 @@ byte sage[NPROC];   /* ticks since attempt()'s stamp, until the grant       */
 /* more endings than the code can do (the protocol relies on mkdir and */
 /* the listing, not on time, to make ending a superseded key harmless) */
 /* ------------------------------------------------------------------ */
-#ifdef FRESH_READS
-#define READABLE_FREE(g)   ((g) == MAXBIT(gens) && ((g) == 0 || HAS(ended, g)))
-#define READABLE_HELD(g,s) ((g) == MAXBIT(gens) && (s) == MAXBIT(slots[g]) && !HAS(ended, g))
+#ifdef PERKEY
+#define ENDED(g)  HAS(ended, g)
+#define OWNER(g)  owner[g]
 #else
-#define READABLE_FREE(g)   ((g) == 0 || HAS(ended, g))
+#define ENDED(g)  ((g) == MAXBIT(gens) -> mended : 1)
+#define OWNER(g)  ((g) == MAXBIT(gens) -> mowner : 0)
+#endif
+#ifdef FRESH_READS
+#define READABLE_FREE(g)   ((g) == MAXBIT(gens) && ((g) == 0 || ENDED(g)))
+#define READABLE_HELD(g,s) ((g) == MAXBIT(gens) && (s) == MAXBIT(slots[g]) && !ENDED(g))
+#else
+#define READABLE_FREE(g)   ((g) == 0 || (HAS(gensEver, g) && ENDED(g)))
 #define READABLE_HELD(g,s) (HAS(gensEver, g) && ((s) == 0 || HAS(slotsEver[g], s)))
 #endif
 /* judgeHolder == fateDead: owner.json names a crashed process of this host
  * (a waiter that cannot read owner.json simply waits: another option) */
-#define PROVABLY_DEAD(g) (owner[g] != 0 && pc[owner[g] - 1] == DEAD && HOST(owner[g] - 1) == HOST(me))
+#define PROVABLY_DEAD(g) (OWNER(g) != 0 && pc[OWNER(g) - 1] == DEAD && HOST(OWNER(g) - 1) == HOST(me))
 #ifdef BUG_NO_WAIT
 #define EXPIRED(g,s) (1)
 #else
@@ -280,6 +307,7 @@ inline release() {
 
 active [NPROC] proctype Proc()
 {
+	byte holders;   /* valid holders, counted for ME; 0 between steps */
 end_proc:
 	do
 	/* a crash, at any step: the process stops, its names stay */
@@ -329,7 +357,7 @@ end_proc:
 			:: HAS(gens, tok[me]) && MAXBIT(slots[tok[me]]) != k[me] + 1 ->
 				printf("P%d end: listing %d shows slot %d\n", me, tok[me], MAXBIT(slots[tok[me]]));
 fail_end:
-#ifndef FIX_KEEP
+#ifdef OLD_RMDIR
 				if
 				:: HAS(gens, tok[me]) && HAS(slots[tok[me]], k[me] + 1) ->
 					printf("P%d end: rmdir %d/%d\n", me, tok[me], k[me] + 1);
@@ -340,7 +368,6 @@ fail_end:
 				TOIDLE
 			:: HAS(gens, tok[me]) && MAXBIT(slots[tok[me]]) == k[me] + 1 ->
 #endif
-				printf("P%d end: writes %d/%d/expired\n", me, tok[me], k[me] + 1);
 				MARK(tok[me], k[me] + 1);
 				tok[me] = tok[me] + 1; k[me] = 0; pc[me] = GR_MK
 			fi
@@ -365,7 +392,7 @@ fail_end:
 			:: MAXBIT(gens) != tok[me] ->
 				printf("P%d grant: listing shows %d\n", me, MAXBIT(gens));
 fail_grant:
-#ifdef FIX_KEEP
+#ifndef OLD_RMDIR
 				/* give it back as Release does: mkdir <G>/1, "released" */
 				if
 				:: CANMKSLOT(tok[me], 1) ->
@@ -384,20 +411,20 @@ fail_grant:
 				TOIDLE
 			:: MAXBIT(gens) == tok[me] ->
 #endif
-				assert(tok[me] > lastTok);          /* TOK */
-				lastTok = tok[me];
 #ifdef BUG_STAMP_AFTER
 				rem[me] = HOLDFOR;
 #else
 				rem[me] = HOLDFOR - sage[me];
 #endif
-				sage[me] = 0; k[me] = 0;
 				printf("P%d GRANTED token %d, valid for %d ticks\n", me, tok[me], rem[me]);
+				assert(tok[me] > lastTok);          /* TOK */
+				lastTok = tok[me];
+				sage[me] = 0; k[me] = 0;
 				if
 				:: HAS(gens, tok[me]) ->
-					owner[tok[me]] = me + 1;
+					SETOWNER(tok[me]);
 					pc[me] = GR_GC;
-					assert(NVALID <= 1)             /* ME */
+					holders = NVALID; assert(holders <= 1); holders = 0             /* ME */
 				:: true ->
 					printf("P%d grant: fsync or owner.json fails: releases\n", me);
 					release()
@@ -439,7 +466,7 @@ fail_grant:
 				pc[me] = RN_RET
 #else
 				if
-#ifdef FIX_NO_REVIVE
+#ifndef OLD_REVIVE
 				:: rem[me] == 0 ->
 					printf("P%d renew: returned after the deadline: lease over\n", me);
 					TOIDLE
@@ -447,7 +474,7 @@ fail_grant:
 				:: else ->
 					rem[me] = HOLDFOR;
 					printf("P%d renew: valid for %d ticks\n", me, rem[me]);
-					assert(NVALID <= 1)             /* ME */
+					holders = NVALID; assert(holders <= 1); holders = 0             /* ME */
 				fi
 #endif
 #ifndef NO_IO_ERRORS
@@ -469,7 +496,7 @@ fail_grant:
 		atomic {
 			rem[me] = HOLDFOR; pc[me] = HOLD;
 			printf("P%d renew: returns, stamps: valid for %d ticks\n", me, rem[me]);
-			assert(NVALID <= 1)
+			holders = NVALID; assert(holders <= 1); holders = 0
 		}
 #endif
 	od
