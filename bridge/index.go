@@ -56,21 +56,31 @@ func Version() string { return C.GoString(C.tg_version()) }
 // Open opens an existing index with whatever schema it has. A missing
 // directory is ErrNotFound, a directory without meta.json ErrNotAnIndex.
 func Open(dir string) (*Index, error) {
-	return open(dir, "", false)
+	return open(dir, "", false, 0, 0)
 }
 
 // OpenOrCreate opens the index in dir, creating the directory and the index
 // if needed. schemaJSON "" means DefaultSchemaJSON(). An existing index with
 // a different schema is ErrSchemaMismatch; it is never rebuilt.
 func OpenOrCreate(dir string, schemaJSON string) (*Index, error) {
-	return open(dir, schemaJSON, true)
+	return open(dir, schemaJSON, true, 0, 0)
 }
 
-func open(dir, schemaJSON string, create bool) (*Index, error) {
+// OpenOrCreateGuarded is OpenOrCreate for a lease holder: a new index's
+// first meta.json is published only before deadlineNs (ClockNow units) and
+// only if no meta.json committed under a token above token exists, so that
+// a creator whose lease lapsed mid-creation (a pause) cannot publish an
+// empty index over a newer holder's commits. The refusals are
+// ErrLeaseExpired and ErrFenced.
+func OpenOrCreateGuarded(dir, schemaJSON string, deadlineNs int64, token uint64) (*Index, error) {
+	return open(dir, schemaJSON, true, deadlineNs, token)
+}
+
+func open(dir, schemaJSON string, create bool, deadlineNs int64, token uint64) (*Index, error) {
 	dp, dl := stringArg(dir)
 	sp, sl := stringArg(schemaJSON)
 	var cerr *C.TgError
-	h := C.tg_index_open(dp, dl, sp, sl, C.bool(create), &cerr)
+	h := C.tg_index_open(dp, dl, sp, sl, C.bool(create), C.int64_t(deadlineNs), C.uint64_t(token), &cerr)
 	if h == nil {
 		return nil, takeError(C.TG_ERR_INTERNAL, cerr)
 	}

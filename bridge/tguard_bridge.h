@@ -161,6 +161,11 @@ int32_t tg_index_ids_with_prefix(const struct TgIndex *ix,
 // existing index with another schema -> TG_ERR_SCHEMA_MISMATCH. Never
 // rebuilds: an unreadable index is TG_ERR_CORRUPT_INDEX.
 //
+// `create_deadline_ns` and `create_fence_token` guard the creation of a
+// new index as a commit is guarded: its first meta.json is published only
+// if the deadline (in `tg_clock_now_ns()` units) has not passed and no
+// meta.json with a newer payload token exists. 0 and 0: unguarded.
+//
 // `dir` (UTF-8 path) and `schema_json` are borrowed for the call only.
 // Returns a new handle owned by the caller (free with `tg_index_free`),
 // or NULL with `*out_err` set.
@@ -172,6 +177,8 @@ struct TgIndex *tg_index_open(const uint8_t *dir_ptr,
                               const uint8_t *schema_json_ptr,
                               size_t schema_json_len,
                               bool create,
+                              int64_t create_deadline_ns,
+                              uint64_t create_fence_token,
                               struct TgError **out_err);
 
 // Searches the last committed state (the reader is reloaded on each call).

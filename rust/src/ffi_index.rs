@@ -4,9 +4,10 @@
 //! the header's preamble (rust/cbindgen.toml `header`).
 
 use std::ffi::{c_char, CString};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::TgError;
+use crate::fenced_dir::CommitGuard;
 use crate::ffi::{handle, out_arg, put_json, run_code, run_ptr, str_arg};
 use crate::index::{open, TgIndex};
 use crate::schema::DEFAULT_SCHEMA_JSON_C;
@@ -22,6 +23,11 @@ use crate::search::stats;
 /// existing index with another schema -> TG_ERR_SCHEMA_MISMATCH. Never
 /// rebuilds: an unreadable index is TG_ERR_CORRUPT_INDEX.
 ///
+/// `create_deadline_ns` and `create_fence_token` guard the creation of a
+/// new index as a commit is guarded: its first meta.json is published only
+/// if the deadline (in `tg_clock_now_ns()` units) has not passed and no
+/// meta.json with a newer payload token exists. 0 and 0: unguarded.
+///
 /// `dir` (UTF-8 path) and `schema_json` are borrowed for the call only.
 /// Returns a new handle owned by the caller (free with `tg_index_free`),
 /// or NULL with `*out_err` set.
@@ -35,13 +41,18 @@ pub unsafe extern "C" fn tg_index_open(
     schema_json_ptr: *const u8,
     schema_json_len: usize,
     create: bool,
+    create_deadline_ns: i64,
+    create_fence_token: u64,
     out_err: *mut *mut TgError,
 ) -> *mut TgIndex {
     unsafe {
         run_ptr(out_err, || {
             let dir = str_arg(dir_ptr, dir_len, "dir")?;
             let schema = str_arg(schema_json_ptr, schema_json_len, "schema_json")?;
-            open(dir, schema, create)
+            let guard = CommitGuard::default();
+            guard.deadline.set(create_deadline_ns);
+            guard.set_fence(create_fence_token);
+            open(dir, schema, create, Arc::new(guard))
         })
     }
 }

@@ -165,7 +165,7 @@ pub unsafe extern "C" fn tg_writer_commit(
 pub unsafe extern "C" fn tg_writer_deadline_cell(w: *const TgWriter) -> *mut i64 {
     // SAFETY: the caller guarantees `w` is null or live.
     match unsafe { w.as_ref() } {
-        Some(w) => w.deadline.cell_ptr(),
+        Some(w) => w.guard.deadline.cell_ptr(),
         None => std::ptr::null_mut(),
     }
 }
@@ -194,7 +194,8 @@ mod tests {
     #[test]
     fn panic_during_writer_op_is_internal_and_abandons_writer() {
         let tmp = tempfile::tempdir().unwrap();
-        let ix = crate::index::open(tmp.path().to_str().unwrap(), "", true).unwrap();
+        let ix =
+            crate::index::open(tmp.path().to_str().unwrap(), "", true, Default::default()).unwrap();
         let w = Box::into_raw(Box::new(TgWriter::open(&ix, 15_000_000, 1).unwrap()));
         let r: BResult<()> = unsafe { with_writer(w, |_| panic!("injected")) };
         let e = r.unwrap_err();

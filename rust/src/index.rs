@@ -2,8 +2,8 @@
 //! failure its own code. Never rebuilds or overwrites an existing index.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use tantivy::directory::MmapDirectory;
 use tantivy::schema::Schema;
 use tantivy::{Index, IndexBuilder, IndexReader, ReloadPolicy};
 
@@ -11,6 +11,7 @@ use crate::error::{
     BResult, BridgeError, TG_ERR_CORRUPT_INDEX, TG_ERR_IO, TG_ERR_NOT_AN_INDEX, TG_ERR_NOT_FOUND,
     TG_ERR_SCHEMA_MISMATCH,
 };
+use crate::fenced_dir::{CommitGuard, FencedDirectory};
 use crate::schema::{describe, parse_schema};
 
 const META_FILE: &str = "meta.json";
@@ -30,7 +31,15 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> BridgeError {
 
 /// Opens an existing index (`create == false`) or opens-or-creates one.
 /// `schema_json` empty: with `create` the default schema, without it "any schema".
-pub fn open(dir: &str, schema_json: &str, create: bool) -> BResult<TgIndex> {
+/// A new index's first meta.json is published through `guard` (see
+/// fenced_dir.rs): a creator whose lease lapsed mid-creation cannot publish
+/// an empty index over a newer holder's commits.
+pub fn open(
+    dir: &str,
+    schema_json: &str,
+    create: bool,
+    guard: Arc<CommitGuard>,
+) -> BResult<TgIndex> {
     if dir.is_empty() {
         return Err(BridgeError::invalid("index directory path is empty"));
     }
@@ -65,7 +74,7 @@ pub fn open(dir: &str, schema_json: &str, create: bool) -> BResult<TgIndex> {
     let has_meta = path.join(META_FILE).exists();
     let index = match (has_meta, create.then_some(wanted.as_ref()).flatten()) {
         (true, _) => open_existing(&path, wanted.as_ref())?,
-        (false, Some(schema)) => create_new(&path, schema.clone())?,
+        (false, Some(schema)) => create_new(&path, schema.clone(), guard)?,
         (false, None) => {
             return Err(BridgeError::new(
                 TG_ERR_NOT_AN_INDEX,
@@ -107,7 +116,10 @@ fn open_existing(path: &Path, wanted: Option<&Schema>) -> BResult<Index> {
 
 /// File names that only exist inside a Tantivy index. If any is present
 /// while meta.json is missing, the index lost its meta file: creating a new
-/// one there would silently throw the old data away.
+/// one there would silently throw the old data away. `.managed.json` alone
+/// is not such a file: Tantivy writes it before the first meta.json, so it
+/// is what a creator that crashed (or paused and lost its lease) mid-way
+/// leaves, with no data to lose.
 fn leftover_index_file(path: &Path) -> BResult<Option<String>> {
     const EXTS: [&str; 7] = ["idx", "pos", "term", "store", "fast", "fieldnorm", "del"];
     let entries = std::fs::read_dir(path).map_err(|e| io_err("cannot list", path, e))?;
@@ -118,14 +130,14 @@ fn leftover_index_file(path: &Path) -> BResult<Option<String>> {
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or("");
-        if name == ".managed.json" || EXTS.contains(&ext) {
+        if EXTS.contains(&ext) {
             return Ok(Some(name));
         }
     }
     Ok(None)
 }
 
-fn create_new(path: &Path, schema: Schema) -> BResult<Index> {
+fn create_new(path: &Path, schema: Schema, guard: Arc<CommitGuard>) -> BResult<Index> {
     if let Some(name) = leftover_index_file(path)? {
         return Err(BridgeError::new(
             TG_ERR_CORRUPT_INDEX,
@@ -135,14 +147,18 @@ fn create_new(path: &Path, schema: Schema) -> BResult<Index> {
             ),
         ));
     }
-    let dir =
-        MmapDirectory::open(path).map_err(|e| BridgeError::from(tantivy::TantivyError::from(e)))?;
+    let dir = FencedDirectory::open(path, guard.clone()).map_err(BridgeError::from)?;
     // open_or_create (not create) so a concurrent creator with the same
     // schema is accepted and one with another schema is a mismatch.
     IndexBuilder::new()
         .schema(schema)
         .open_or_create(dir)
-        .map_err(|e| BridgeError::from(e).context(&format!("creating {}", path.display())))
+        .map_err(|e| {
+            guard
+                .take_refusal()
+                .unwrap_or_else(|| BridgeError::from(e))
+                .context(&format!("creating {}", path.display()))
+        })
 }
 
 #[cfg(test)]
@@ -155,21 +171,24 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let missing = tmp.path().join("nope");
         let m = missing.to_str().unwrap();
-        assert_eq!(open(m, "", false).err().unwrap().code, TG_ERR_NOT_FOUND);
         assert_eq!(
-            open(tmp.path().to_str().unwrap(), "", false)
+            open(m, "", false, Arc::default()).err().unwrap().code,
+            TG_ERR_NOT_FOUND
+        );
+        assert_eq!(
+            open(tmp.path().to_str().unwrap(), "", false, Arc::default())
                 .err()
                 .unwrap()
                 .code,
             TG_ERR_NOT_AN_INDEX
         );
         assert_eq!(
-            open("", "", true).err().unwrap().code,
+            open("", "", true, Arc::default()).err().unwrap().code,
             TG_ERR_INVALID_ARGUMENT
         );
         // Bad schema: nothing is created.
         assert_eq!(
-            open(m, "{", true).err().unwrap().code,
+            open(m, "{", true, Arc::default()).err().unwrap().code,
             TG_ERR_INVALID_ARGUMENT
         );
         assert!(!missing.exists());
@@ -180,15 +199,15 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path().join("a/b");
         let d = d.to_str().unwrap();
-        open(d, "", true).unwrap();
-        open(d, "", true).unwrap();
-        open(d, "", false).unwrap();
+        open(d, "", true, Arc::default()).unwrap();
+        open(d, "", true, Arc::default()).unwrap();
+        open(d, "", false, Arc::default()).unwrap();
         let other = r#"{"fields":[{"name":"id","type":"string","stored":true}]}"#;
-        let e = open(d, other, true).err().unwrap();
+        let e = open(d, other, true, Arc::default()).err().unwrap();
         assert_eq!(e.code, TG_ERR_SCHEMA_MISMATCH, "{e}");
         assert!(e.message.contains("title:text"), "{e}");
         assert_eq!(
-            open(d, other, false).err().unwrap().code,
+            open(d, other, false, Arc::default()).err().unwrap().code,
             TG_ERR_SCHEMA_MISMATCH
         );
     }
@@ -198,10 +217,19 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path().to_str().unwrap();
         std::fs::write(tmp.path().join("meta.json"), b"{not json").unwrap();
-        assert_eq!(open(d, "", false).err().unwrap().code, TG_ERR_CORRUPT_INDEX);
-        assert_eq!(open(d, "", true).err().unwrap().code, TG_ERR_CORRUPT_INDEX);
+        assert_eq!(
+            open(d, "", false, Arc::default()).err().unwrap().code,
+            TG_ERR_CORRUPT_INDEX
+        );
+        assert_eq!(
+            open(d, "", true, Arc::default()).err().unwrap().code,
+            TG_ERR_CORRUPT_INDEX
+        );
         std::fs::remove_file(tmp.path().join("meta.json")).unwrap();
         std::fs::write(tmp.path().join("abc.store"), b"").unwrap();
-        assert_eq!(open(d, "", true).err().unwrap().code, TG_ERR_CORRUPT_INDEX);
+        assert_eq!(
+            open(d, "", true, Arc::default()).err().unwrap().code,
+            TG_ERR_CORRUPT_INDEX
+        );
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod deadline;
 pub mod error;
+pub mod fenced_dir;
 mod ffi;
 pub mod ffi_index;
 pub mod ffi_search;

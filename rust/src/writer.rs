@@ -1,11 +1,15 @@
 //! The writer: upserts by id, deadline-guarded writes, fenced commits.
 
+use std::sync::Arc;
+
 use tantivy::indexer::NoMergePolicy;
 use tantivy::schema::{Field, Schema};
 use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
-use crate::deadline::Deadline;
-use crate::error::{BResult, BridgeError, TG_ERR_FENCED, TG_ERR_INVALID_ARGUMENT};
+use crate::error::{
+    BResult, BridgeError, TG_ERR_FENCED, TG_ERR_INVALID_ARGUMENT, TG_ERR_SCHEMA_MISMATCH,
+};
+use crate::fenced_dir::{CommitGuard, FencedDirectory};
 use crate::index::TgIndex;
 use crate::ingest::{lines, parse_line, AddReport};
 use crate::schema::id_field;
@@ -24,7 +28,9 @@ pub struct TgWriter {
     index: Index,
     schema: Schema,
     id: Field,
-    pub(crate) deadline: Deadline,
+    /// The deadline cell (shared with Go) and the fence checks that the
+    /// writer's directory applies when it publishes meta.json.
+    pub(crate) guard: Arc<CommitGuard>,
     /// Set after a refused (FENCED / LEASE_EXPIRED) or failed commit, or a
     /// caught panic: the writer's pending state is no longer trustworthy, so
     /// every later write fails with the same code until Go frees it.
@@ -61,8 +67,24 @@ impl TgWriter {
         let threads = thread_plan(budget, threads)?;
         let budget =
             usize::try_from(budget).map_err(|_| BridgeError::invalid("memory budget too large"))?;
-        let writer = ix
-            .index
+        // The writer works on its own Index over a FencedDirectory, so that
+        // its meta.json publish is checked at the last moment.
+        let guard = Arc::new(CommitGuard::default());
+        let at = |e: tantivy::TantivyError| {
+            BridgeError::from(e).context(&format!("opening writer on {}", ix.dir.display()))
+        };
+        let dir = FencedDirectory::open(&ix.dir, guard.clone()).map_err(at)?;
+        let index = Index::open(dir).map_err(at)?;
+        if index.schema() != schema {
+            return Err(BridgeError::new(
+                TG_ERR_SCHEMA_MISMATCH,
+                format!(
+                    "the schema of {} changed after it was opened",
+                    ix.dir.display()
+                ),
+            ));
+        }
+        let writer = index
             .writer_with_num_threads(threads, budget)
             .map_err(|e| {
                 BridgeError::from(e).context(&format!("opening writer on {}", ix.dir.display()))
@@ -76,10 +98,10 @@ impl TgWriter {
         writer.set_merge_policy(Box::new(NoMergePolicy));
         Ok(TgWriter {
             writer,
-            index: ix.index.clone(),
+            index,
             schema,
             id,
-            deadline: Deadline::default(),
+            guard,
             abandoned: None,
         })
     }
@@ -109,7 +131,10 @@ impl TgWriter {
     }
 
     fn check_deadline(&mut self, before: &str) -> BResult<()> {
-        self.deadline.check(before).map_err(|e| self.abandon(e))
+        self.guard
+            .deadline
+            .check(before)
+            .map_err(|e| self.abandon(e))
     }
 
     /// Upserts every good line; bad lines are reported, not fatal.
@@ -163,7 +188,10 @@ impl TgWriter {
         // prepare_commit flushes segments (slow); the fence and deadline are
         // checked after it, right before the meta.json write, to keep the
         // window between check and commit as small as possible.
-        let mut prepared = self.writer.prepare_commit().map_err(BridgeError::from)?;
+        let mut prepared = self
+            .writer
+            .prepare_commit()
+            .map_err(|e| BridgeError::from(e).context("preparing the commit (writing segments)"))?;
         let metas = self
             .index
             .load_metas()
@@ -181,11 +209,18 @@ impl TgWriter {
                 ));
             }
         }
-        self.deadline.check("commit")?;
+        self.guard.deadline.check("commit")?;
         if !payload.is_empty() {
             prepared.set_payload(payload);
         }
-        prepared.commit().map_err(BridgeError::from)
+        // The same two checks run again inside the directory, right before
+        // the rename that publishes meta.json (see fenced_dir.rs).
+        self.guard.set_fence(fence_token);
+        prepared.commit().map_err(|e| {
+            self.guard
+                .take_refusal()
+                .unwrap_or_else(|| BridgeError::from(e).context("publishing the commit"))
+        })
     }
 }
 

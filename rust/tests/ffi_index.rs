@@ -29,12 +29,23 @@ fn open_error_codes() {
     assert!(msg.contains("\"id\"") && msg.contains("nope"), "{msg}");
     // Null dir pointer with a length is an argument error, not a crash.
     let mut err = std::ptr::null_mut();
-    let p = unsafe { tg_index_open(std::ptr::null(), 3, std::ptr::null(), 0, true, &mut err) };
+    let p = unsafe {
+        tg_index_open(
+            std::ptr::null(),
+            3,
+            std::ptr::null(),
+            0,
+            true,
+            0,
+            0,
+            &mut err,
+        )
+    };
     assert!(p.is_null());
     assert_eq!(take_err(err).0, TG_ERR_INVALID_ARGUMENT);
     // Invalid UTF-8 path.
     let bad = [0xffu8];
-    let p = unsafe { tg_index_open(bad.as_ptr(), 1, std::ptr::null(), 0, true, &mut err) };
+    let p = unsafe { tg_index_open(bad.as_ptr(), 1, std::ptr::null(), 0, true, 0, 0, &mut err) };
     assert!(p.is_null());
     assert_eq!(take_err(err).0, TG_ERR_INVALID_ARGUMENT);
 }

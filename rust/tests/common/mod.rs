@@ -53,6 +53,8 @@ pub fn open(dir: &Path, schema: &str, create: bool) -> Result<Ix, (i32, String)>
             schema.as_ptr(),
             schema.len(),
             create,
+            0,
+            0,
             &mut err,
         )
     };
