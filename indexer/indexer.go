@@ -121,13 +121,36 @@ func (ix *Indexer) Flush(ctx context.Context) (res FlushResult, err error) {
 			ix.cfg.log.Warn("indexer: release after commit", "error", rerr)
 		}
 	}()
-	return ix.apply(lease, res)
+	res, err = ix.apply(lease, res)
+	return res, leaseFirst(lease, err)
+}
+
+// leaseFirst names a lost lease as the cause of a failure that came after
+// it: once the lease is gone, a successor may already have removed the
+// files this writer was still using (Tantivy deletes unpublished segment
+// files when it commits), so the failure shows as a missing file or a
+// "corrupt index" when the index is in fact fine. The error then matches
+// lock.ErrLeaseLost and keeps the step's own message.
+func leaseFirst(lease *lock.Lease, err error) error {
+	if err == nil {
+		return nil
+	}
+	err = mapWriteError(err)
+	if errors.Is(err, lock.ErrLeaseLost) || errors.Is(err, ErrFenced) {
+		return err
+	}
+	if lerr := lease.Check(); lerr != nil {
+		return fmt.Errorf("%w; the step under way then failed: %v", lerr, err)
+	}
+	return err
 }
 
 func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error) {
 	// Opened after the grant: the metadata is the latest committed, never a
 	// view from before another holder's commit.
-	idx, err := bridge.OpenOrCreate(ix.dir, ix.cfg.schema)
+	// Created (if new) under the lease's deadline and token.
+	idx, err := bridge.OpenOrCreateGuarded(ix.dir, ix.cfg.schema,
+		bridge.ClockNow()+int64(lease.Remaining()), lease.Token())
 	if err != nil {
 		return res, err
 	}
