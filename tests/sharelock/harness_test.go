@@ -104,6 +104,9 @@ type contender struct {
 	holdMin   time.Duration
 	holdMax   time.Duration
 	fakeToken uint64
+	// skew is tguard's TGUARD_CLOCK_SKEW (its wall clock moved by it);
+	// empty for none.
+	skew string
 }
 
 // proc is a running contender: tguard lock exec (in its own process group
@@ -153,10 +156,13 @@ func (e *env) start(t *testing.T, addr string, c contender) *proc {
 	if c.index == "" {
 		env = append(env, verifier.EnvToken+"="+strconv.FormatUint(c.fakeToken, 10))
 	}
+	if c.skew != "" {
+		env = append(env, "TGUARD_CLOCK_SKEW="+c.skew)
+	}
 	// A test binary built with -race sleeps 1 s at exit by default, which
 	// would hold the lease for that second after "released".
 	env = append(env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	cmd.Env = append(withoutEnv(os.Environ(), verifier.FencingTokenEnv, verifier.EnvToken, "GORACE"), env...)
+	cmd.Env = append(withoutEnv(os.Environ(), verifier.FencingTokenEnv, verifier.EnvToken, "GORACE", "TGUARD_CLOCK_SKEW"), env...)
 	smbtest.OtherHost(c.host, cmd)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 

@@ -23,6 +23,8 @@ func TestShareLock(t *testing.T) {
 	t.Run("dead_holder", e.testDeadHolder)
 	t.Run("dead_holder_same_host", e.testDeadHolderSameHost)
 	t.Run("live_holder", e.testLiveHolder)
+	t.Run("skew", e.testSkew)
+	t.Run("server_restart", e.testServerRestart)
 }
 
 // loopResult is what one contender loop did.
@@ -256,12 +258,14 @@ func (r deadRound) addTo(m map[string]*proc) {
 // they watch the holder renew and then stop renewing. It checks that every
 // waiter gets the lease in turn, without violations, and returns the round's
 // times for the caller's checks.
-func (e *env) deadHolderRound(t *testing.T, srv *verifier.Server, index string, round int, waiters []contender) deadRound {
+//
+// The holder's tguard runs with TGUARD_CLOCK_SKEW=holderSkew (none if empty).
+func (e *env) deadHolderRound(t *testing.T, srv *verifier.Server, index string, round int, holderSkew string, waiters []contender) deadRound {
 	t.Helper()
 	failedBefore := t.Failed()
 	lease := time.Second
 	holder := e.start(t, srv.Addr(), contender{id: fmt.Sprintf("holder.r%d", round), host: hostA,
-		mount: e.share.MountA, index: index, lease: lease, holdMin: time.Minute, holdMax: time.Minute})
+		mount: e.share.MountA, index: index, lease: lease, holdMin: time.Minute, holdMax: time.Minute, skew: holderSkew})
 	if !srv.Await(30*time.Second, acquiredBy(holder.id)) {
 		t.Fatalf("holder %s did not report acquired within 30 s:\n%s", holder.id, holder.log())
 	}
@@ -384,7 +388,7 @@ func (e *env) testDeadHolder(t *testing.T) {
 	var attempts []string
 	procs := map[string]*proc{}
 	for round := 1; round <= rounds; round++ {
-		r := e.deadHolderRound(t, srv, index, round, waiters)
+		r := e.deadHolderRound(t, srv, index, round, "", waiters)
 		r.addTo(procs)
 		attempts = append(attempts, fmt.Sprint(r.attempts))
 		if r.first == nil || r.grantAt.IsZero() {
@@ -440,7 +444,7 @@ func (e *env) testDeadHolderSameHost(t *testing.T) {
 	firstOther := 0
 	procs := map[string]*proc{}
 	for round := 1; round <= rounds; round++ {
-		r := e.deadHolderRound(t, srv, index, round, waiters)
+		r := e.deadHolderRound(t, srv, index, round, "", waiters)
 		r.addTo(procs)
 		if r.first == nil || r.grantAt.IsZero() {
 			continue

@@ -103,12 +103,13 @@ type Share struct {
 	// Options the share was started with.
 	Options Options
 
-	t       testing.TB
-	smbd    *proc
-	clients []*client
-	stopped bool
-	dumped  bool // logs already printed
-	mu      sync.Mutex
+	t        testing.TB
+	smbd     *proc
+	clients  []*client
+	stopped  bool
+	dumped   bool // logs already printed
+	restarts int  // times RestartServer started smbd again
+	mu       sync.Mutex
 }
 
 type client struct {
@@ -410,23 +411,8 @@ func (s *Share) start() error {
 		return err
 	}
 
-	// smbd
-	smbdBin, _ := lookSbin("smbd")
-	cmd := exec.Command(smbdBin, "--foreground", "--no-process-group", "--debug-stdout", "-s", conf)
-	s.smbd, err = startProc("smbd", cmd, filepath.Join(dir, "log", "smbd.out"))
-	if err != nil {
+	if err := s.startServer("smbd.out"); err != nil {
 		return err
-	}
-	s.saveState()
-	if err := waitFor(SmbdWait, s.smbd, func() (bool, error) {
-		conn, err := net.DialTimeout("tcp", smbAddr, 200*time.Millisecond)
-		if err != nil {
-			return false, nil
-		}
-		conn.Close()
-		return true, nil
-	}); err != nil {
-		return fmt.Errorf("smbd did not listen on %s: %w", smbAddr, err)
 	}
 
 	// two clients
@@ -465,6 +451,64 @@ func (s *Share) start() error {
 		_ = os.Remove(filepath.Join(s.Root, ".smbtest-probe-"+c.name))
 	}
 	return nil
+}
+
+// startServer starts smbd on the share's config, with its output in
+// log/<logName>, and waits until it accepts connections.
+func (s *Share) startServer(logName string) error {
+	smbdBin, _ := lookSbin("smbd")
+	cmd := exec.Command(smbdBin, "--foreground", "--no-process-group", "--debug-stdout", "-s", filepath.Join(s.Dir, "smb.conf"))
+	p, err := startProc("smbd", cmd, filepath.Join(s.Dir, "log", logName))
+	if err != nil {
+		return err
+	}
+	s.smbd = p
+	s.saveState()
+	if err := waitFor(SmbdWait, s.smbd, func() (bool, error) {
+		conn, err := net.DialTimeout("tcp", smbAddr, 200*time.Millisecond)
+		if err != nil {
+			return false, nil
+		}
+		conn.Close()
+		return true, nil
+	}); err != nil {
+		return fmt.Errorf("smbd did not listen on %s: %w", smbAddr, err)
+	}
+	return nil
+}
+
+// KillServer kills smbd and every child it forked (one per client
+// connection) with SIGKILL, as a crash of the file server would, and waits
+// until they are gone. The mounts stay; what they answer meanwhile is what
+// a test of share faults observes.
+func (s *Share) KillServer() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.smbd
+	if p == nil || p.cmd.Process == nil {
+		return errors.New("smbtest: smbd is not running")
+	}
+	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(StopWait):
+		return fmt.Errorf("smbtest: smbd (pid %d) did not exit after SIGKILL", pgid)
+	}
+	return stopProc(p, 0)
+}
+
+// RestartServer starts smbd again after KillServer, on the same config and
+// served folder, and waits until it accepts connections. The smbnetfs
+// clients reconnect on their next request.
+func (s *Share) RestartServer() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.smbd != nil && !s.smbd.exited() {
+		return errors.New("smbtest: smbd is still running")
+	}
+	s.restarts++
+	return s.startServer(fmt.Sprintf("smbd.out.%d", s.restarts))
 }
 
 func smbConf(dir, root string) string {
