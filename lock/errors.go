@@ -29,7 +29,10 @@ type HeldError struct {
 func (e *HeldError) Error() string {
 	h := e.Holder
 	if h.Owner == "" {
-		return fmt.Sprintf("%v (token %d, holder record unreadable)", ErrHeld, h.Token)
+		if h.RecordError == "" {
+			return fmt.Sprintf("%v (token %d, holder record unreadable)", ErrHeld, h.Token)
+		}
+		return fmt.Sprintf("%v (token %d, holder record unreadable: %s)", ErrHeld, h.Token, h.RecordError)
 	}
 	return fmt.Sprintf("%v: %s (host %s, pid %d, token %d, since %s)",
 		ErrHeld, h.Owner, h.Hostname, h.PID, h.Token, h.AcquiredAt.Format(time.RFC3339))

@@ -240,6 +240,7 @@ func (b *fileBackend) status(v view, lease time.Duration) Status {
 		s.AcquiredAt, s.LeaseTime = v.rec.AcquiredAt, v.rec.lease()
 	} else {
 		s.LeaseTime = lease
+		s.RecordError = v.recErr.Error()
 	}
 	switch {
 	case v.marker != "":

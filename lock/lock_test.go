@@ -354,6 +354,7 @@ func TestUnreadableRecordsHeldThenTakenOver(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, s.Held)
 			assert.Equal(t, "unknown", s.State)
+			assert.NotEmpty(t, s.RecordError, "says why")
 			_, err = l.TryAcquire(context.Background())
 			require.ErrorIs(t, err, ErrHeld)
 
