@@ -19,6 +19,9 @@ var (
 	// ErrNotProvablyDead is returned by Break without force when the holder
 	// cannot be proven dead from this host.
 	ErrNotProvablyDead = errors.New("holder is not provably dead")
+
+	// ErrNotFolder is returned by New when the folder to guard is a file.
+	ErrNotFolder = errors.New("not a folder")
 )
 
 // HeldError describes the holder seen by a failed attempt. It matches ErrHeld.

@@ -82,6 +82,7 @@ func TestOptionsValidatedEagerly(t *testing.T) {
 	require.NoError(t, os.WriteFile(f, nil, 0o644))
 	_, err := New(f)
 	assert.ErrorContains(t, err, "not a folder")
+	assert.ErrorIs(t, err, ErrNotFolder, "told apart from bad options")
 }
 
 // Tokens grow across grants, releases and takeovers, and Status tells.

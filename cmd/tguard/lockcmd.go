@@ -172,7 +172,7 @@ func (f *leaseFlags) acquire(ctx context.Context, g *globals, dir string) (*lock
 	}
 	l, err := lock.New(dir, opts...)
 	if err != nil {
-		return nil, nil, usageErr(err)
+		return nil, nil, optionsErr(err)
 	}
 	if f.wait > 0 {
 		var cancel context.CancelFunc
