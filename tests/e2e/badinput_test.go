@@ -453,6 +453,16 @@ func TestBadInputEnvironments(t *testing.T) {
 			return env{ix: ix, fix: func() { require.NoError(t, os.Remove(lf)) },
 				want: []string{lf, "not a directory"}}
 		}, 1, 1, 1},
+		{"file-as-generation", false, func(t *testing.T, base string) env {
+			// A file with a generation's name: the lease cannot be read,
+			// so it is neither free nor held by anyone; refused until
+			// someone removes the file.
+			ix := filepath.Join(base, "index")
+			gen := filepath.Join(ix, ".tguard-lease", "5")
+			writeFile(t, gen, "not a folder\n")
+			return env{ix: ix, fix: func() { require.NoError(t, os.Remove(gen)) },
+				want: []string{gen, "not a directory"}}
+		}, 1, 1, 1},
 		{"full-disk", true, func(t *testing.T, base string) env {
 			small := filepath.Join(base, "small")
 			mountTmpfs(t, small, "size=64k")
