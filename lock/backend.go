@@ -82,6 +82,8 @@ type Status struct {
 	// State is "free", "held", "released", "expired" or "broken", or
 	// "unknown" when the holder record cannot be read.
 	State string `json:"state"`
+	// RecordError says why the holder record cannot be read ("" if it can).
+	RecordError string `json:"record_error,omitempty"`
 	// Dead is true when this host can prove the holder dead.
 	Dead bool `json:"holder_dead"`
 }

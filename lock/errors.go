@@ -19,6 +19,9 @@ var (
 	// ErrNotProvablyDead is returned by Break without force when the holder
 	// cannot be proven dead from this host.
 	ErrNotProvablyDead = errors.New("holder is not provably dead")
+
+	// ErrNotFolder is returned by New when the folder to guard is a file.
+	ErrNotFolder = errors.New("not a folder")
 )
 
 // HeldError describes the holder seen by a failed attempt. It matches ErrHeld.
@@ -29,7 +32,10 @@ type HeldError struct {
 func (e *HeldError) Error() string {
 	h := e.Holder
 	if h.Owner == "" {
-		return fmt.Sprintf("%v (token %d, holder record unreadable)", ErrHeld, h.Token)
+		if h.RecordError == "" {
+			return fmt.Sprintf("%v (token %d, holder record unreadable)", ErrHeld, h.Token)
+		}
+		return fmt.Sprintf("%v (token %d, holder record unreadable: %s)", ErrHeld, h.Token, h.RecordError)
 	}
 	return fmt.Sprintf("%v: %s (host %s, pid %d, token %d, since %s)",
 		ErrHeld, h.Owner, h.Hostname, h.PID, h.Token, h.AcquiredAt.Format(time.RFC3339))

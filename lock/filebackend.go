@@ -130,9 +130,28 @@ func (b *fileBackend) end(v view, marker string) error {
 // grant makes generation g: the grant itself is the mkdir.
 func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, error) {
 	genDir := filepath.Join(b.root, numName(g))
-	err := os.Mkdir(genDir, 0o755)
+	// The owner record is written before the mkdir and renamed into the
+	// generation after it. A full disk then fails the attempt before
+	// anything is granted; written after the mkdir, it would leave a
+	// generation without a record, which every waiter must wait out.
+	rec, err := encodeRecord(ownerRecord{
+		Version: recordVersion, Token: g, Identity: id,
+		LeaseMS: lease.Milliseconds(), AcquiredAt: b.clock.Now().UTC(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	staged, err := b.stageRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if staged != "" {
+			_ = os.Remove(staged)
+		}
+	}()
+	err = os.Mkdir(genDir, 0o755)
 	if errors.Is(err, fs.ErrNotExist) {
-		// First use of this folder: create the lease folder, then race.
 		if err = os.MkdirAll(b.root, 0o755); err == nil {
 			err = os.Mkdir(genDir, 0o755)
 		}
@@ -163,16 +182,10 @@ func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, 
 	if err := syncDir(b.root); err != nil {
 		return fail(fmt.Errorf("lock: making token %d durable: %w", g, err))
 	}
-	rec, err := encodeRecord(ownerRecord{
-		Version: recordVersion, Token: g, Identity: id,
-		LeaseMS: lease.Milliseconds(), AcquiredAt: b.clock.Now().UTC(),
-	})
-	if err == nil {
-		err = writeFileAtomic(filepath.Join(genDir, ownerFileName), rec)
-	}
-	if err != nil {
+	if err := replaceFile(staged, filepath.Join(genDir, ownerFileName)); err != nil {
 		return fail(fmt.Errorf("lock: writing owner record: %w", err))
 	}
+	staged = ""
 	b.watching = false
 	// Keep the previous generation for people to read; older ones go.
 	for _, old := range gens {
@@ -183,6 +196,25 @@ func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, 
 		}
 	}
 	return gr, nil
+}
+
+// stageRecord writes the owner record to a temporary file in the lease
+// folder (not a number: no reader looks at it), creating the folder on
+// first use.
+func (b *fileBackend) stageRecord(rec []byte) (string, error) {
+	prefix := filepath.Join(b.root, ownerFileName+".tmp-")
+	path, err := stageFile(prefix, rec)
+	if errors.Is(err, fs.ErrNotExist) {
+		// First use of this folder: create the lease folder.
+		if err := os.MkdirAll(b.root, 0o755); err != nil {
+			return "", err
+		}
+		path, err = stageFile(prefix, rec)
+	}
+	if err != nil {
+		return "", fmt.Errorf("lock: writing owner record: %w", err)
+	}
+	return path, nil
 }
 
 func (b *fileBackend) Status(ctx context.Context) (Status, error) {
@@ -208,6 +240,7 @@ func (b *fileBackend) status(v view, lease time.Duration) Status {
 		s.AcquiredAt, s.LeaseTime = v.rec.AcquiredAt, v.rec.lease()
 	} else {
 		s.LeaseTime = lease
+		s.RecordError = v.recErr.Error()
 	}
 	switch {
 	case v.marker != "":

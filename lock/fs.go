@@ -18,20 +18,31 @@ func randomHex(n int) string {
 // the whole new one; never a torn one (rename-over was measured to work
 // across SMB clients; O_EXCL was not, so nothing relies on it).
 func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp-" + randomHex(6)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	tmp, err := stageFile(path+".tmp-", data)
 	if err != nil {
 		return err
+	}
+	if err = replaceFile(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+	}
+	return err
+}
+
+// stageFile writes data to a new file whose path is prefix and a random
+// suffix, for the caller to rename into place. Nothing is left on failure.
+func stageFile(prefix string, data []byte) (string, error) {
+	tmp := prefix + randomHex(6)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", err
 	}
 	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = replaceFile(tmp, path)
-	}
 	if err != nil {
 		_ = os.Remove(tmp)
+		return "", err
 	}
-	return err
+	return tmp, nil
 }

@@ -36,7 +36,7 @@ func New(dir string, opts ...Option) (*Locker, error) {
 	b := cfg.backend
 	if b == nil {
 		if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-			return nil, fmt.Errorf("lock: %s is not a folder", dir)
+			return nil, fmt.Errorf("lock: %s is %w", dir, ErrNotFolder)
 		}
 		b = newFileBackend(dir, cfg.log, cfg.clock)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -81,6 +82,7 @@ func TestOptionsValidatedEagerly(t *testing.T) {
 	require.NoError(t, os.WriteFile(f, nil, 0o644))
 	_, err := New(f)
 	assert.ErrorContains(t, err, "not a folder")
+	assert.ErrorIs(t, err, ErrNotFolder, "told apart from bad options")
 }
 
 // Tokens grow across grants, releases and takeovers, and Status tells.
@@ -353,6 +355,7 @@ func TestUnreadableRecordsHeldThenTakenOver(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, s.Held)
 			assert.Equal(t, "unknown", s.State)
+			assert.NotEmpty(t, s.RecordError, "says why")
 			_, err = l.TryAcquire(context.Background())
 			require.ErrorIs(t, err, ErrHeld)
 
@@ -440,6 +443,66 @@ func TestBadEnvironments(t *testing.T) {
 		lease, err := l.Acquire(ctx)
 		require.NoError(t, err)
 		require.NoError(t, lease.Release(ctx))
+	})
+	// One inode left: enough for a generation folder, not for a record
+	// besides it. The attempt must fail without leaving a generation that
+	// nobody can read, which the next holder would have to wait out.
+	t.Run("no inode left for the owner record", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to mount a tmpfs")
+		}
+		dir := t.TempDir()
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=64", "tmpfs", dir).CombinedOutput(); err != nil {
+			t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+		require.NoError(t, os.Mkdir(filepath.Join(dir, leaseDirName), 0o755))
+		var fill []string
+		for i := 0; ; i++ {
+			p := filepath.Join(dir, "fill"+strconv.Itoa(i))
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				require.ErrorIs(t, err, syscall.ENOSPC)
+				break
+			}
+			fill = append(fill, p)
+		}
+		require.NoError(t, os.Remove(fill[len(fill)-1]))
+		fill = fill[:len(fill)-1]
+
+		l := newTestLocker(t, dir, WithLeaseDuration(time.Minute))
+		_, err := l.Acquire(ctx)
+		require.ErrorIs(t, err, syscall.ENOSPC)
+		entries, err := os.ReadDir(filepath.Join(dir, leaseDirName))
+		require.NoError(t, err)
+		assert.Empty(t, entries, "no generation, no temporary file")
+
+		for _, p := range fill {
+			require.NoError(t, os.Remove(p))
+		}
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		lease, err := l.Acquire(tctx)
+		require.NoError(t, err, "nothing left behind to wait out")
+		assert.Equal(t, uint64(1), lease.Token())
+		require.NoError(t, lease.Release(ctx))
+	})
+	t.Run("no temporary record left behind", func(t *testing.T) {
+		dir := t.TempDir()
+		a, b := newTestLocker(t, dir), newTestLocker(t, dir)
+		for range 3 {
+			lease, err := a.Acquire(ctx)
+			require.NoError(t, err)
+			_, err = b.TryAcquire(ctx)
+			require.ErrorIs(t, err, ErrHeld)
+			require.NoError(t, lease.Release(ctx))
+		}
+		entries, err := os.ReadDir(filepath.Join(dir, leaseDirName))
+		require.NoError(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		assert.Equal(t, []string{"2", "3"}, names)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -50,7 +51,15 @@ func parseRecord(b []byte) (ownerRecord, error) {
 		return r, fmt.Errorf("%w: empty", errBadRecord)
 	}
 	if len(b) > maxRecordSize {
-		return r, fmt.Errorf("%w: %d bytes, more than %d", errBadRecord, len(b), maxRecordSize)
+		return r, fmt.Errorf("%w: more than %d bytes", errBadRecord, maxRecordSize)
+	}
+	// Another version is named as such before the fields are checked: a
+	// newer version may well have fields this build does not know.
+	var head struct {
+		Version json.Number `json:"v"`
+	}
+	if json.Unmarshal(b, &head) == nil && head.Version != "" && head.Version != json.Number(strconv.Itoa(recordVersion)) {
+		return r, fmt.Errorf("%w: version %s, this build reads %d", errBadRecord, head.Version, recordVersion)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -26,6 +26,21 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
+// A record of a newer version is refused as such, even when it has fields
+// this build does not know.
+func TestRecordFutureVersionNamed(t *testing.T) {
+	for _, b := range []string{
+		`{"v":2,"token":3,"owner":"a","nonce":"n","lease_ms":1,"fence":"x"}`,
+		`{"fence":"x","v":2}`,
+	} {
+		_, err := parseRecord([]byte(b))
+		require.ErrorIs(t, err, errBadRecord)
+		assert.Contains(t, err.Error(), "version 2, this build reads 1", b)
+	}
+	_, err := parseRecord([]byte(`{"v":1,"token":3,"owner":"a","nonce":"n","lease_ms":1,"fence":"x"}`))
+	assert.ErrorContains(t, err, "unknown field", "version 1 has no such field")
+}
+
 // FuzzParseRecord: whatever the bytes, parseRecord returns a complete valid
 // record or errBadRecord, and never panics.
 func FuzzParseRecord(f *testing.F) {

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"strings"
+
+	"github.com/tguard/tguard/lock"
 )
 
 // Exit codes, as documented in "tguard help". 75 and 76 follow sysexits'
@@ -40,6 +42,16 @@ func withCode(code int, err error) error {
 }
 
 func usageErr(err error) error { return withCode(exitUsage, err) }
+
+// optionsErr is the exit code of a failed lock.New or indexer.New: bad
+// options are usage errors; a file where the folder should be is not (it
+// is exit 1, as in lock status).
+func optionsErr(err error) error {
+	if errors.Is(err, lock.ErrNotFolder) {
+		return err
+	}
+	return usageErr(err)
+}
 
 func exitCode(err error) int {
 	var se *silentExit

@@ -151,7 +151,7 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	}
 	ixr, err := indexer.New(f.dir, j, opts...)
 	if err != nil {
-		return usageErr(err)
+		return optionsErr(err)
 	}
 	defer ixr.Close()
 

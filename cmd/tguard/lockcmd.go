@@ -37,12 +37,14 @@ type statusJSON struct {
 	ExpiresInMS int64  `json:"expires_in_ms"`
 	AcquiredAt  string `json:"acquired_at,omitempty"`
 	HolderDead  bool   `json:"holder_dead"`
+	RecordError string `json:"record_error,omitempty"`
 }
 
 func toStatusJSON(s lock.Status) statusJSON {
 	j := statusJSON{
 		Held: s.Held, State: s.State, Owner: s.Owner, Hostname: s.Hostname, PID: s.PID,
 		Token: s.Token, ExpiresInMS: s.ExpiresIn.Milliseconds(), HolderDead: s.Dead,
+		RecordError: s.RecordError,
 	}
 	if !s.AcquiredAt.IsZero() {
 		j.AcquiredAt = s.AcquiredAt.Format(time.RFC3339Nano)
@@ -59,7 +61,8 @@ func printStatus(g *globals, s lock.Status, asJSON bool) error {
 		return nil
 	}
 	if s.Owner == "" {
-		fmt.Fprintf(g.stdout, "held, token %d, holder record unreadable\n", s.Token)
+		fmt.Fprintf(g.stdout, "held, token %d, holder record unreadable (%s); it ends only when it stays unchanged for a whole lease\n",
+			s.Token, oneLine(s.RecordError))
 		return nil
 	}
 	dead := ""
@@ -169,7 +172,7 @@ func (f *leaseFlags) acquire(ctx context.Context, g *globals, dir string) (*lock
 	}
 	l, err := lock.New(dir, opts...)
 	if err != nil {
-		return nil, nil, usageErr(err)
+		return nil, nil, optionsErr(err)
 	}
 	if f.wait > 0 {
 		var cancel context.CancelFunc

@@ -24,6 +24,7 @@ type lockStatus struct {
 	Token       uint64 `json:"token"`
 	ExpiresInMS *int64 `json:"expires_in_ms"`
 	HolderDead  bool   `json:"holder_dead"`
+	RecordError string `json:"record_error"`
 }
 
 func status(t *testing.T, ix string) lockStatus {
