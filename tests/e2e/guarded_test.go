@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -98,46 +96,6 @@ func TestConcurrentIndexersOverlap(t *testing.T) {
 	s := readStats(t, ix)
 	assert.Equal(t, len(words), s.Docs, "one document per distinct file")
 	assert.Equal(t, uint64(3), s.Token)
-	everyWordOnce(t, ix, words)
-}
-
-// kill -9 at random points, many times; then finish: the index opens after
-// every kill, and ends with each document exactly once.
-func TestCrashAtRandomPoints(t *testing.T) {
-	root := t.TempDir()
-	ix, docs := filepath.Join(root, "index"), filepath.Join(root, "docs")
-	words := corpus(t, docs, "crash", 300)
-	journal := filepath.Join(root, "journal.db")
-	rounds := 12
-	if n, err := strconv.Atoi(os.Getenv("TGUARD_CRASH_ROUNDS")); err == nil {
-		rounds = n
-	}
-	failpoints := []string{"before-commit:crash", "after-commit:crash"}
-	kills := 0
-	for i := 0; i < rounds; i++ {
-		cmd := exec.Command(tguardBin, "index", "--index", ix, "--owner", "crashy", "--journal", journal, "--batch", "50", docs)
-		if i < len(failpoints) {
-			cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT="+failpoints[i])
-		}
-		require.NoError(t, cmd.Start())
-		if i >= len(failpoints) {
-			time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-		}
-		if err := cmd.Wait(); err != nil {
-			kills++
-		}
-		if _, err := os.Stat(filepath.Join(ix, "meta.json")); err == nil {
-			s := readStats(t, ix)
-			require.LessOrEqual(t, s.Docs, len(words), "round %d: more documents than files", i)
-		}
-	}
-	t.Logf("FIGURE crash rounds=%d killed=%d", rounds, kills)
-	require.GreaterOrEqual(t, kills, len(failpoints))
-	r := tguard(t, nil, "index", "--index", ix, "--owner", "crashy", "--journal", journal, docs)
-	require.Equal(t, 0, r.code, r.stderr)
-	s := readStats(t, ix)
-	assert.Equal(t, len(words), s.Docs)
 	everyWordOnce(t, ix, words)
 }
 
