@@ -52,9 +52,11 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
-// env is one share with its two mounts, shared by the subtests.
+// env is one share with its two mounts, shared by the subtests, or (share
+// nil) a folder on local disk.
 type env struct {
 	share  *smbtest.Share
+	local  string // the local folder when share is nil
 	logDir string // process logs; kept when a test fails
 }
 
@@ -62,11 +64,24 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	begin := time.Now()
 	share := smbtest.Start(t)
+	e := &env{share: share, logDir: newLogDir(t)}
+	t.Logf("share up in %v: root=%s A=%s B=%s", time.Since(begin).Round(time.Millisecond),
+		share.Root, share.MountA, share.MountB)
+	return e
+}
+
+// newLocalEnv is an env on a local folder.
+func newLocalEnv(t *testing.T) *env {
+	return &env{local: t.TempDir(), logDir: newLogDir(t)}
+}
+
+// newLogDir makes the folder for process logs, removed at the end of t
+// unless t failed or TGUARD_SHARELOCK_KEEP=1.
+func newLogDir(t *testing.T) string {
 	logDir, err := os.MkdirTemp("", "tguard-sharelock-logs-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{share: share, logDir: logDir}
 	// Runs before the share's cleanup (registered earlier, run later).
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv(keepEnv) == "1" {
@@ -75,9 +90,7 @@ func newEnv(t *testing.T) *env {
 		}
 		_ = os.RemoveAll(logDir)
 	})
-	t.Logf("share up in %v: root=%s A=%s B=%s", time.Since(begin).Round(time.Millisecond),
-		share.Root, share.MountA, share.MountB)
-	return e
+	return logDir
 }
 
 // fig logs a measurement in a greppable form: FIGURE <name> key=value ...
@@ -163,7 +176,9 @@ func (e *env) start(t *testing.T, addr string, c contender) *proc {
 	// would hold the lease for that second after "released".
 	env = append(env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Env = append(withoutEnv(os.Environ(), verifier.FencingTokenEnv, verifier.EnvToken, "GORACE", "TGUARD_CLOCK_SKEW"), env...)
-	smbtest.OtherHost(c.host, cmd)
+	if c.host != "" {
+		smbtest.OtherHost(c.host, cmd)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 
 	dir := filepath.Join(e.logDir, sanitize(t.Name()))
@@ -294,9 +309,13 @@ func (p *proc) tookOver() bool {
 // both clients see it: every name, with owner.json's content.
 func (e *env) leaseState(index string) string {
 	var b strings.Builder
-	for _, v := range []struct{ name, root string }{
-		{"server disk", e.share.Root}, {"mount A", e.share.MountA}, {"mount B", e.share.MountB},
-	} {
+	views := []struct{ name, root string }{{"server disk", e.local}}
+	if e.share != nil {
+		views = []struct{ name, root string }{
+			{"server disk", e.share.Root}, {"mount A", e.share.MountA}, {"mount B", e.share.MountB},
+		}
+	}
+	for _, v := range views {
 		dir := filepath.Join(v.root, index, ".tguard-lease")
 		fmt.Fprintf(&b, "--- %s: find %s\n", v.name, dir)
 		out, err := exec.Command("find", dir, "-printf", "%P\t%y\t%TT\n").CombinedOutput()

@@ -98,12 +98,18 @@ func loops(a, b string, index string, lease time.Duration) []contender {
 // --lease 2s -- contender" back to back: no two contenders ever hold at
 // once, every cycle completes, and the tokens grow strictly.
 func (e *env) testRacing(t *testing.T) {
-	n := envInt(cyclesEnv, 100)
-	const index = "idx-racing"
+	lease := envDuration(leaseEnv, 2*time.Second)
+	e.race(t, "sharelock_racing", loops(e.share.MountA, e.share.MountB, "idx-racing", lease), envInt(cyclesEnv, 100))
+}
+
+// race runs each of bases n times back to back, the loops concurrently, all
+// through tguard lock exec on one index, and checks what the verifier saw:
+// no overlap, every cycle complete, tokens growing, each contender's token
+// the one its tguard was granted. It logs the figure figName.
+func (e *env) race(t *testing.T, figName string, bases []contender, n int) {
+	index, lease := bases[0].index, bases[0].lease
 	srv := verifier.Start(t)
 	e.watchViolations(t, srv, index)
-	lease := envDuration(leaseEnv, 2*time.Second)
-	bases := loops(e.share.MountA, e.share.MountB, index, lease)
 	begin := time.Now()
 	results := e.runLoops(t, srv.Addr(), bases, n)
 	elapsed := time.Since(begin)
@@ -154,7 +160,7 @@ func (e *env) testRacing(t *testing.T) {
 		gaps = int(rep.Tokens[len(rep.Tokens)-1]-rep.Tokens[0]+1) - len(rep.Tokens)
 	}
 	ct := sortedDurations(cycleTimes)
-	fig(t, "sharelock_racing", "lease", lease, "loops", len(bases), "cycles_per_loop", n, "cycles", rep.Cycles,
+	fig(t, figName, "lease", lease, "loops", len(bases), "cycles_per_loop", n, "cycles", rep.Cycles,
 		"violations", len(rep.Violations), "seconds", fmt.Sprintf("%.1f", elapsed.Seconds()),
 		"seconds_per_100_cycles_per_loop", fmt.Sprintf("%.1f", elapsed.Seconds()*100/float64(n)),
 		"cycles_per_second", fmt.Sprintf("%.1f", float64(rep.Cycles)/elapsed.Seconds()),
@@ -182,9 +188,13 @@ func (e *env) testRacing(t *testing.T) {
 // without tguard and reports a made-up token) must be caught by the
 // verifier, or a clean run above proves nothing.
 func (e *env) testControl(t *testing.T) {
-	n := envInt(cyclesEnv, 100)
+	e.control(t, "sharelock_control", loops(e.share.MountA, e.share.MountB, "", 0), envInt(cyclesEnv, 100))
+}
+
+// control runs bases (contenders without an index: no tguard) like race
+// and requires the verifier to catch them.
+func (e *env) control(t *testing.T, figName string, bases []contender, n int) {
 	srv := verifier.Start(t)
-	bases := loops(e.share.MountA, e.share.MountB, "", 0)
 	begin := time.Now()
 	results := e.runLoops(t, srv.Addr(), bases, n)
 	elapsed := time.Since(begin)
@@ -194,7 +204,7 @@ func (e *env) testControl(t *testing.T) {
 		}
 	}
 	rep := srv.Report()
-	fig(t, "sharelock_control", "loops", len(bases), "cycles", rep.Cycles, "violations", len(rep.Violations),
+	fig(t, figName, "loops", len(bases), "cycles", rep.Cycles, "violations", len(rep.Violations),
 		"overlaps", rep.Overlaps, "bad_tokens", rep.BadTokens, "foreign_releases", rep.ForeignReleases,
 		"seconds", fmt.Sprintf("%.1f", elapsed.Seconds()))
 	assert.Equal(t, len(bases)*n, rep.Cycles)
