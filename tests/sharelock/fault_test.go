@@ -3,6 +3,7 @@ package sharelock_test
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,7 +95,7 @@ func (e *env) testServerRestart(t *testing.T) {
 	assert.Equal(t, 3, rep.Acquired)
 	fig(t, "sharelock_server_restart", "lease", lease, "lost_reported_after_kill", ms(lostAfter),
 		"holder_exited_after_kill", ms(exitedAfter), "holder_exit", code, "server_down", ms(serverDown),
-		"granted_after_restart", fmt.Sprint(resumed))
+		"granted_after_restart", strings.Join(resumed, ","))
 	if t.Failed() {
 		t.Logf("lease state:\n%s", e.leaseState(index))
 	}

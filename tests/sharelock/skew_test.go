@@ -102,7 +102,7 @@ func (e *env) testSkew(t *testing.T) {
 		assert.LessOrEqual(t, took, bound, "round %d: a dead holder must be taken over within lease + margin + poll (+%v)", round, skewSlack)
 	}
 	d := sortedDurations(takeovers)
-	fig(t, "sharelock_skew_dead_holder", "rounds", rounds, "lease", lease, "skews", "holder ±1h, waiters ∓1h and 0",
+	fig(t, "sharelock_skew_dead_holder", "rounds", rounds, "lease", lease, "skews", "holder±1h,waiters∓1h,0",
 		"bound", ms(bound), "p50", ms(percentile(d, 0.5)), "p99", ms(percentile(d, 0.99)), "max", ms(percentile(d, 1)))
 
 	rep := srv.Report()
