@@ -3,6 +3,7 @@
 #   make run     build, index the Go distribution's sources, search them
 #   make test    everything CI checks (installs what it needs first)
 #   make deps    the Debian packages the tests need (root, apt-get)
+#   make bench   the benchmarks (docs/BENCHMARKS.md); make bench-quick: under 3 minutes
 
 GO      ?= go
 CARGO   ?= cargo
@@ -20,7 +21,7 @@ DEB_PACKAGES := samba smbnetfs fuse3 spin util-linux procps
 FUZZTIME ?= 20s
 
 .PHONY: all build rust run test deps test-rust test-go test-header test-windows \
-        test-model test-fuzz test-e2e clean
+        test-model test-fuzz test-e2e bench bench-quick bench-tools clean
 
 all: build
 
@@ -72,6 +73,21 @@ test-fuzz:
 
 test-e2e: build
 	$(GO) test -count=1 -timeout 10m ./tests/e2e/
+
+# Benchmarks (tests/bench): the native Rust baseline is a Cargo example,
+# built into the same target-triple folder as the library.
+NATIVE_INDEX := rust/target/$(TRIPLE)/release/examples/native_index
+BENCH_BIN    := bin/tguard-bench
+
+bench-tools: build
+	$(CARGO) build --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml --example native_index
+	$(GO) build -o $(BENCH_BIN) ./tests/bench
+
+bench: bench-tools
+	./$(BENCH_BIN) -tguard $(BIN) -native $(NATIVE_INDEX)
+
+bench-quick: bench-tools
+	./$(BENCH_BIN) -quick -tguard $(BIN) -native $(NATIVE_INDEX)
 
 clean:
 	rm -rf bin $(RUN_DIR)
