@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +19,7 @@ type corpus struct {
 	root     string    // the folder walked
 	full     string    // every document of this mode
 	half     string    // every second document of full
+	double   string    // full, then full again with other ids (for job 6)
 	quarters [4]string // document i of full goes to quarter i%4
 	docs     int       // lines in full
 	bytes    int64     // size of full
@@ -35,6 +37,7 @@ func buildCorpus(dir string, every int) (*corpus, error) {
 	c := &corpus{root: filepath.Join(strings.TrimSpace(string(out)), "src")}
 	c.full = filepath.Join(dir, "corpus.jsonl")
 	c.half = filepath.Join(dir, "corpus-half.jsonl")
+	c.double = filepath.Join(dir, "corpus-double.jsonl")
 	files := []*os.File{}
 	create := func(path string) (*bufio.Writer, error) {
 		f, err := os.Create(path)
@@ -92,5 +95,36 @@ func buildCorpus(dir string, every int) (*corpus, error) {
 	if werr != nil {
 		return nil, werr
 	}
-	return c, nil
+	return c, writeDouble(c.full, c.double)
+}
+
+// writeDouble writes every line of src twice into dst: as it is, then with
+// "copy2:" put before its id, so the second copy is another document.
+func writeDouble(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	_, _ = w.Write(data)
+	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if !bytes.HasPrefix(line, []byte(`{"id":"`)) {
+			f.Close()
+			return fmt.Errorf("corpus line does not start with its id: %.40q", line)
+		}
+		_, _ = w.WriteString(`{"id":"copy2:`)
+		_, _ = w.Write(line[len(`{"id":"`):])
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -6,7 +6,7 @@
 // headline figures.
 //
 //	make bench         # full run (the committed figures)
-//	make bench-quick   # under 3 minutes: a third of the corpus, fewer cycles
+//	make bench-quick   # under 3 minutes: a quarter of the corpus, fewer cycles
 //
 // Run it from the repository root after "make build" and the build of the
 // native example (the Makefile targets do both). Progress goes to stderr.
@@ -59,7 +59,7 @@ func main() {
 	}
 	var b bench
 	var keep bool
-	flag.BoolVar(&b.cfg.quick, "quick", false, "quick mode: a third of the corpus, fewer cycles (under 3 minutes)")
+	flag.BoolVar(&b.cfg.quick, "quick", false, "quick mode: a quarter of the corpus, fewer pairs and cycles (under 3 minutes)")
 	flag.StringVar(&b.tguard, "tguard", "bin/tguard", "the tguard binary")
 	flag.StringVar(&b.native, "native", "", "the native_index example binary (required)")
 	flag.StringVar(&b.cfg.out, "out", "docs/BENCHMARKS.md", "report to write (\"\": none)")
@@ -72,7 +72,7 @@ func main() {
 		os.Exit(2)
 	}
 	if b.cfg.quick {
-		b.cfg.every, b.cfg.pairs, b.cfg.cycles, b.cfg.handoffs, b.cfg.trials, b.cfg.rounds = 3, 5, 2000, 1000, 20, 2
+		b.cfg.every, b.cfg.pairs, b.cfg.cycles, b.cfg.handoffs, b.cfg.trials, b.cfg.rounds = 4, 4, 2000, 1000, 20, 2
 		b.cfg.microCount, b.cfg.microTime = 3, "100ms"
 	} else {
 		b.cfg.every, b.cfg.pairs, b.cfg.cycles, b.cfg.handoffs, b.cfg.trials, b.cfg.rounds = 1, 7, 10000, 2000, 30, 3

@@ -135,6 +135,9 @@ func (r *results) rows() []row {
 		{"6b", "peak RSS of native_index, same two corpora (reference)",
 			fmt.Sprintf("%.1f MB", rs.sizes[2].nativeMB), fmt.Sprintf("%.1f MB", rs.sizes[1].nativeMB),
 			fmt.Sprintf("%.3f", rs.sizes[2].nativeMB/rs.sizes[1].nativeMB), "reference", "info"},
+		{"6c", fmt.Sprintf("peak RSS of tguard index, %d docs (whole corpus twice) ÷ %d docs", rs.sizes[3].docs, rs.sizes[2].docs),
+			fmt.Sprintf("%.1f MB", rs.sizes[3].tguardMB), fmt.Sprintf("%.1f MB", rs.sizes[2].tguardMB),
+			fmt.Sprintf("%.3f", rs.doubleRatio), "none", "info"},
 	}
 }
 
