@@ -57,12 +57,7 @@ func readMachine() machine {
 	if unix.Uname(&u) == nil {
 		m.kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:])
 	}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		f := strings.Fields(string(b))
-		if len(f) >= 3 {
-			m.load = strings.Join(f[:3], " ")
-		}
-	}
+	m.load = loadAvg()
 	if out, err := exec.Command("rustc", "-V").Output(); err == nil {
 		m.rustc = strings.TrimSpace(string(out))
 	}
@@ -84,6 +79,19 @@ func readMachine() machine {
 		}
 	}
 	return m
+}
+
+// loadAvg is the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 type row struct {
