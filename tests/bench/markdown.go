@@ -30,6 +30,8 @@ func (b *bench) markdown(r *results, head []byte) string {
 	p("* **Corpus:** `$(go env GOROOT)/src` of %s, walked by tguard's own Walker into JSON lines", m.goVersion)
 	if b.cfg.every > 1 {
 		p("  (one document in every %d, spread over the whole tree):", b.cfg.every)
+	} else {
+		p("  (all of it):")
 	}
 	p("  %d documents, %.1f MB of JSON lines (binary and non-UTF-8 files are skipped, as `tguard index` skips them).", c.docs, float64(c.bytes)/1e6)
 	p("")
