@@ -81,7 +81,8 @@ func helperBridgeIndex(args []string) error {
 //
 //	acquire  -> "held" each time an attempt finds the lease held (from the
 //	            lock's own debug log), then "granted NS"
-//	release  -> "released NS" (NS: CLOCK_MONOTONIC just before Release)
+//	release  -> "released NS NS2" (CLOCK_MONOTONIC just before Release is
+//	            called, and just after it returned)
 //	quit     -> exits
 //
 // NS is read right after Acquire returns / right before Release is called.
@@ -114,7 +115,7 @@ func helperHold(args []string) error {
 			if err := lease.Release(ctx); err != nil {
 				return err
 			}
-			out.printf("released %d", t)
+			out.printf("released %d %d", t, monoNS())
 		case "quit":
 			return nil
 		}
@@ -185,26 +186,40 @@ func (p *holdProc) send(cmd string) error {
 }
 
 // expect waits for a line starting with word, skipping "held" lines unless
-// word is "held", and returns the number after the word (0 if none).
+// word is "held", and returns the first number after the word (0 if none).
 func (p *holdProc) expect(word string, timeout time.Duration) (int64, error) {
+	ns, err := p.expectAll(word, timeout)
+	if err != nil || len(ns) == 0 {
+		return 0, err
+	}
+	return ns[0], nil
+}
+
+// expectAll is expect returning every number after the word.
+func (p *holdProc) expectAll(word string, timeout time.Duration) ([]int64, error) {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	for {
 		select {
 		case line, ok := <-p.lines:
 			if !ok {
-				return 0, fmt.Errorf("helper %d exited while waiting for %q", p.cmd.Process.Pid, word)
+				return nil, fmt.Errorf("helper %d exited while waiting for %q", p.cmd.Process.Pid, word)
 			}
 			f := strings.Fields(line)
 			if len(f) == 0 || f[0] != word {
 				continue
 			}
-			if len(f) < 2 {
-				return 0, nil
+			ns := make([]int64, 0, len(f)-1)
+			for _, x := range f[1:] {
+				n, err := strconv.ParseInt(x, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("helper %d: bad line %q", p.cmd.Process.Pid, line)
+				}
+				ns = append(ns, n)
 			}
-			return strconv.ParseInt(f[1], 10, 64)
+			return ns, nil
 		case <-t.C:
-			return 0, fmt.Errorf("helper %d: no %q within %v", p.cmd.Process.Pid, word, timeout)
+			return nil, fmt.Errorf("helper %d: no %q within %v", p.cmd.Process.Pid, word, timeout)
 		}
 	}
 }
