@@ -4,6 +4,7 @@
 #   make test    everything CI checks (installs what it needs first)
 #   make deps    the Debian packages the tests need (root, apt-get)
 #   make stress  the proof harness at full size; writes docs/RELIABILITY.md
+#   make bench   the benchmarks (docs/BENCHMARKS.md); make bench-quick: under 3 minutes
 
 SHELL   := /bin/bash
 GO      ?= go
@@ -22,7 +23,7 @@ DEB_PACKAGES := samba smbnetfs fuse3 spin util-linux procps
 FUZZTIME ?= 20s
 
 .PHONY: all build rust run test deps test-rust test-go test-header test-windows \
-        test-model test-fuzz test-e2e stress clean
+        test-model test-fuzz test-e2e stress bench bench-quick bench-tools clean
 
 all: build
 
@@ -89,6 +90,21 @@ stress: deps build
 	set -o pipefail; $(STRESS_PARAMS) $(GO) test -json -count=1 -p 1 -timeout 85m -run '$(STRESS_TESTS)' \
 	  ./tests/sharelock/ ./tests/shareindex/ ./tests/e2e/ ./tests/share/ | tee $(RUN_DIR)/stress.json | \
 	  $(STRESS_PARAMS) $(GO) run ./tests/report -out docs/RELIABILITY.md -cmd "make stress"
+
+# Benchmarks (tests/bench): the native Rust baseline is a Cargo example,
+# built into the same target-triple folder as the library.
+NATIVE_INDEX := rust/target/$(TRIPLE)/release/examples/native_index
+BENCH_BIN    := bin/tguard-bench
+
+bench-tools: build
+	$(CARGO) build --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml --example native_index
+	$(GO) build -o $(BENCH_BIN) ./tests/bench
+
+bench: bench-tools
+	./$(BENCH_BIN) -tguard $(BIN) -native $(NATIVE_INDEX)
+
+bench-quick: bench-tools
+	./$(BENCH_BIN) -quick -tguard $(BIN) -native $(NATIVE_INDEX)
 
 clean:
 	rm -rf bin $(RUN_DIR)

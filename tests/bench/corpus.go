@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/tguard/tguard/indexer"
+)
+
+// corpus is the Go distribution's sources as JSON lines, made once per run
+// with the same Walker that "tguard index" uses on a folder, so every line
+// is exactly the document tguard would make of that file.
+type corpus struct {
+	root     string    // the folder walked
+	full     string    // every document of this mode
+	half     string    // every second document of full
+	double   string    // full, then full again with other ids (for job 6)
+	quarters [4]string // document i of full goes to quarter i%4
+	docs     int       // lines in full
+	bytes    int64     // size of full
+	quarterN [4]int
+	halfN    int
+}
+
+// buildCorpus writes the corpus files into dir. every > 1 keeps one
+// document in every (the quick mode's subset, spread over the whole tree).
+func buildCorpus(dir string, every int) (*corpus, error) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOROOT: %w", err)
+	}
+	c := &corpus{root: filepath.Join(strings.TrimSpace(string(out)), "src")}
+	c.full = filepath.Join(dir, "corpus.jsonl")
+	c.half = filepath.Join(dir, "corpus-half.jsonl")
+	c.double = filepath.Join(dir, "corpus-double.jsonl")
+	files := []*os.File{}
+	create := func(path string) (*bufio.Writer, error) {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+		return bufio.NewWriterSize(f, 1<<20), nil
+	}
+	full, err := create(c.full)
+	if err != nil {
+		return nil, err
+	}
+	half, err := create(c.half)
+	if err != nil {
+		return nil, err
+	}
+	var quarters [4]*bufio.Writer
+	for i := range quarters {
+		c.quarters[i] = filepath.Join(dir, fmt.Sprintf("corpus-q%d.jsonl", i))
+		if quarters[i], err = create(c.quarters[i]); err != nil {
+			return nil, err
+		}
+	}
+	seen := 0
+	w := &indexer.Walker{OnDoc: func(d indexer.Doc) error {
+		seen++
+		if every > 1 && seen%every != 1 {
+			return nil
+		}
+		line := append(d.JSON, '\n')
+		if _, err := full.Write(line); err != nil {
+			return err
+		}
+		if c.docs%2 == 0 {
+			c.halfN++
+			_, _ = half.Write(line)
+		}
+		q := c.docs % 4
+		c.quarterN[q]++
+		_, _ = quarters[q].Write(line)
+		c.docs++
+		c.bytes += int64(len(line))
+		return nil
+	}}
+	werr := w.Walk([]string{c.root})
+	for i, b := range append([]*bufio.Writer{full, half}, quarters[:]...) {
+		if err := b.Flush(); err != nil && werr == nil {
+			werr = err
+		}
+		if err := files[i].Close(); err != nil && werr == nil {
+			werr = err
+		}
+	}
+	if werr != nil {
+		return nil, werr
+	}
+	return c, writeDouble(c.full, c.double)
+}
+
+// writeDouble writes every line of src twice into dst: as it is, then with
+// "copy2:" put before its id, so the second copy is another document.
+func writeDouble(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	_, _ = w.Write(data)
+	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if !bytes.HasPrefix(line, []byte(`{"id":"`)) {
+			f.Close()
+			return fmt.Errorf("corpus line does not start with its id: %.40q", line)
+		}
+		_, _ = w.WriteString(`{"id":"copy2:`)
+		_, _ = w.Write(line[len(`{"id":"`):])
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
