@@ -75,7 +75,7 @@ func main() {
 		b.cfg.every, b.cfg.pairs, b.cfg.cycles, b.cfg.handoffs, b.cfg.trials, b.cfg.rounds = 4, 4, 2000, 1000, 20, 2
 		b.cfg.microCount, b.cfg.microTime = 3, "100ms"
 	} else {
-		b.cfg.every, b.cfg.pairs, b.cfg.cycles, b.cfg.handoffs, b.cfg.trials, b.cfg.rounds = 1, 7, 10000, 2000, 30, 3
+		b.cfg.every, b.cfg.pairs, b.cfg.cycles, b.cfg.handoffs, b.cfg.trials, b.cfg.rounds = 1, 7, 10000, 2000, 30, 5
 		b.cfg.microCount = 5
 	}
 	if err := b.run(keep); err != nil {

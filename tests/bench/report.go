@@ -131,7 +131,7 @@ func (r *results) rows() []row {
 			fmt.Sprintf("%.3f ms (%.1f)", ho.p99, ho.max), "", "", "≤ 20 ms", verdict(ho.p99 <= 20)},
 		{"4", fmt.Sprintf("same-host failover after SIGKILL, median (max) of %d, lease 30 s", fo.trials),
 			fmt.Sprintf("%.2f ms (%.1f)", fo.median, fo.max), "", "", "≤ 100 ms", verdict(fo.median <= 100)},
-		{"5", fmt.Sprintf("contended indexing, 4 processes ÷ 1 (total docs/s; median of %d round(s))", ct.rounds),
+		{"5", fmt.Sprintf("contended indexing, 4 processes ÷ 1 (total docs/s; median of %d per-round ratios)", ct.rounds),
 			fmt.Sprintf("%.0f docs/s", ct.median[4]), fmt.Sprintf("%.0f docs/s", ct.median[1]),
 			fmt.Sprintf("%.3f", ct.ratio4), "≥ 0.9", verdict(ct.ratio4 >= 0.9)},
 		{"5b", "contended indexing, 2 processes ÷ 1",
