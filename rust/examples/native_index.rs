@@ -27,25 +27,11 @@ use tantivy::{IndexBuilder, IndexWriter, TantivyDocument, Term};
 
 use tguard_bridge::ingest::{lines, parse_line};
 use tguard_bridge::schema::{id_field, parse_schema};
-use tguard_bridge::writer::TG_MIN_BYTES_PER_THREAD;
+use tguard_bridge::writer::thread_plan;
 
 const DEFAULT_MEMORY: u64 = 128 << 20; // indexer.DefaultMemoryBudget
 const BATCH_DOCS: usize = 1000; // indexer.DefaultBatchDocs
 const BATCH_BYTES: usize = 8 << 20; // indexer.DefaultBatchBytes
-const MAX_AUTO_THREADS: u64 = 8; // writer.rs
-
-/// The thread plan of writer.rs `thread_plan`, for threads == 0.
-fn threads_for(budget: u64, threads: u64) -> u64 {
-    if threads != 0 {
-        return threads;
-    }
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get() as u64)
-        .unwrap_or(1);
-    cpus.min(MAX_AUTO_THREADS)
-        .min(budget / TG_MIN_BYTES_PER_THREAD)
-        .max(1)
-}
 
 fn usage() -> ! {
     eprintln!("usage: native_index --index DIR [--memory BYTES] [--threads N] FILE.jsonl");
@@ -78,7 +64,10 @@ fn main() {
         usage()
     };
     let start = Instant::now();
-    let threads = threads_for(memory, threads);
+    let threads = thread_plan(memory, threads as u32).unwrap_or_else(|e| {
+        eprintln!("native_index: {e}");
+        std::process::exit(2)
+    });
 
     let schema = parse_schema("").expect("default schema");
     let id = id_field(&schema).expect("id field");
@@ -88,7 +77,7 @@ fn main() {
         .open_or_create(MmapDirectory::open(&dir).expect("open folder"))
         .expect("create index");
     let mut writer: IndexWriter<TantivyDocument> = index
-        .writer_with_num_threads(threads as usize, memory as usize)
+        .writer_with_num_threads(threads, memory as usize)
         .expect("open writer");
     writer.set_merge_policy(Box::new(NoMergePolicy));
 

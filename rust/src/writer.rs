@@ -39,7 +39,9 @@ pub struct TgWriter {
 
 /// Picks the thread count and validates the budget before Tantivy does, so
 /// the message can state the minimum for the requested thread count.
-fn thread_plan(budget: u64, threads: u32) -> BResult<usize> {
+/// Public for the native benchmark baseline (rust/examples), which must
+/// index with the same thread count.
+pub fn thread_plan(budget: u64, threads: u32) -> BResult<usize> {
     let threads = if threads == 0 {
         let cpus = std::thread::available_parallelism()
             .map(|n| n.get() as u64)

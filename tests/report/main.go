@@ -49,12 +49,15 @@ func main() {
 	command := flag.String("cmd", "make stress", "the command that produced the stream, for the document")
 	flag.Parse()
 	start := time.Now()
+	// The commit under test: taken now, as the tests start, not when they
+	// end (the tree may change while they run).
+	commit := gitCommit()
 	figs, results, err := read(os.Stdin, os.Stdout)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "report: reading the test stream: %v\n", err)
 		os.Exit(1)
 	}
-	doc := render(figs, results, *command, time.Since(start))
+	doc := render(figs, results, *command, commit, time.Since(start))
 	if err := os.WriteFile(*out, []byte(doc), 0o644); err != nil {
 		fmt.Fprintf(os.Stderr, "report: %v\n", err)
 		os.Exit(1)
@@ -176,7 +179,7 @@ var sections = []section{
 		[]string{"badinput"}, []string{"TestBadInput"}},
 }
 
-func render(figs []figure, results []result, command string, took time.Duration) string {
+func render(figs []figure, results []result, command, commit string, took time.Duration) string {
 	var b strings.Builder
 	byName := map[string][]figure{}
 	for _, f := range figs {
@@ -197,7 +200,7 @@ func render(figs []figure, results []result, command string, took time.Duration)
 	fmt.Fprintf(&b, "Result: %s.\n\n", verdict)
 	fmt.Fprintf(&b, "| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "| commit | %s |\n", gitCommit())
+	fmt.Fprintf(&b, "| commit | %s |\n", commit)
 	fmt.Fprintf(&b, "| machine | %s |\n", machine())
 	fmt.Fprintf(&b, "| run time | %s |\n", took.Round(time.Second))
 	fmt.Fprintf(&b, "| parameters | %s |\n", params())
