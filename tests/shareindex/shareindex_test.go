@@ -150,8 +150,14 @@ func zombieTrial(t *testing.T, share *smbtest.Share, n int, mode zombieMode) zom
 	}
 	z := onHost("tguard-host-a", env,
 		"index", "--index", ixA, "--owner", "zombie", "--journal", zj, "--lease", lease, filepath.Join(local, "z"))
-	var zerr bytes.Buffer
-	z.Stderr = &zerr
+	// Its stderr goes to a file, which the zombie writes directly: the
+	// test reads it while the zombie runs (a bytes.Buffer would be written
+	// by exec's copying goroutine meanwhile: a data race).
+	zerr := zombieLog{path: filepath.Join(local, "zombie.stderr")}
+	zf, err := os.Create(zerr.path)
+	require.NoError(t, err)
+	defer zf.Close()
+	z.Stderr = zf
 	require.NoError(t, z.Start())
 	t.Cleanup(func() { _ = z.Process.Kill(); _ = z.Process.Signal(syscall.SIGCONT); _ = z.Wait() })
 	if mode == randomPause {
@@ -211,7 +217,7 @@ func zombieTrial(t *testing.T, share *smbtest.Share, n int, mode zombieMode) zom
 	}
 
 	require.NoError(t, z.Process.Signal(syscall.SIGCONT))
-	err := z.Wait()
+	err = z.Wait()
 	var ee *exec.ExitError
 	if err != nil {
 		require.ErrorAs(t, err, &ee, zerr.String())
@@ -258,6 +264,17 @@ func zombieTrial(t *testing.T, share *smbtest.Share, n int, mode zombieMode) zom
 		assert.Equal(t, 1, hits(t, "tguard-host-b", ixB, w), "trial %d (%s): %s", n, mode, w)
 	}
 	return out
+}
+
+// zombieLog is a zombie's stderr, kept in a file.
+type zombieLog struct{ path string }
+
+func (l zombieLog) String() string {
+	b, err := os.ReadFile(l.path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	return string(b)
 }
 
 // waitStopped waits until process pid is stopped (state T in /proc, twice
