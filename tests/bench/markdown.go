@@ -184,7 +184,7 @@ func (b *bench) markdown(r *results, head []byte) string {
 	p("`tguard index` with the default memory budget (128 MiB), each on a fresh index and journal, over")
 	p("a quarter, a half (every second document), all of the corpus, and all of it twice (the second")
 	p("copy with \"copy2:\" before each id, so twice the documents); the peak is the child's")
-	p("`ru_maxrss` (Linux reports kilobytes; MB here is 2^20 bytes). The native example's peak over the")
+	p("high-water mark of its own memory (`VmHWM` in /proc, read every 5 ms; not `ru_maxrss`, which for a child Go starts by vfork begins at the parent's peak; MB here is 2^20 bytes). The native example's peak over the")
 	p("same files is beside it: what Tantivy itself holds, without Go, the journal or the bridge. Met when")
 	p("the whole corpus peaks at most %.0f%% above the half (fixed before the first run).", (rssGrowthLimit-1)*100)
 	p("")

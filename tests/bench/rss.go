@@ -7,8 +7,8 @@ import (
 
 // Job 6: peak resident memory of "tguard index" (default memory budget)
 // over a quarter, a half (every second document), the whole corpus and the
-// whole corpus twice (the second copy under other ids), from the child's
-// rusage (ru_maxrss). Memory must not grow with the corpus: met when
+// whole corpus twice (the second copy under other ids): the child's own
+// high-water mark (VmHWM, see pollPeakRSS). Memory must not grow with the corpus: met when
 // peak(whole) ≤ 1.10 × peak(half), a criterion fixed before the first run.
 // The native example's peak over the same files is shown beside it, to
 // tell what Tantivy itself holds from what tguard adds.
