@@ -150,7 +150,7 @@ func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error
 	// view from before another holder's commit.
 	// Created (if new) under the lease's deadline and token.
 	idx, err := bridge.OpenOrCreateGuarded(ix.dir, ix.cfg.schema,
-		bridge.ClockNow()+int64(lease.Remaining()), lease.Token())
+		deadlineNs(lease), lease.Token())
 	if err != nil {
 		return res, err
 	}
@@ -285,11 +285,17 @@ func mapWriteError(err error) error {
 	return err
 }
 
+// deadlineNs is the lease's deadline on the clock Rust compares with
+// (bridge.ClockNow: CLOCK_BOOTTIME on Linux, as the lease's own).
+func deadlineNs(lease *lock.Lease) int64 {
+	return bridge.ClockNow() + int64(lease.Remaining())
+}
+
 // guardDeadline keeps the writer's deadline cell (read by Rust before every
 // batch and commit, without a cgo call from here) at the lease's deadline,
 // and moves it to the past the moment the lease ends.
 func (ix *Indexer) guardDeadline(lease *lock.Lease, w *bridge.Writer) (stop func()) {
-	set := func() { w.SetDeadline(bridge.ClockNow() + int64(lease.Remaining())) }
+	set := func() { w.SetDeadline(deadlineNs(lease)) }
 	set()
 	quit := make(chan struct{})
 	finished := make(chan struct{})
