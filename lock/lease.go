@@ -101,8 +101,10 @@ func (l *Lease) Check() error {
 func (l *Lease) end(err error) {
 	l.endOnce.Do(func() {
 		l.err = err
-		close(l.done)
+		// Cancel before closing done: whoever wakes on Done must already
+		// see the Context cancelled with this cause.
 		l.cancel(err)
+		close(l.done)
 		if errors.Is(err, ErrLeaseLost) {
 			l.cfg.log.Warn("lock: lease lost", "token", l.Token(), "error", err)
 		}
