@@ -34,8 +34,14 @@ rust:
 
 $(RUSTLIB): rust
 
+# go build does not look inside the Rust library that bridge's LDFLAGS
+# name, and keeps an existing binary whose Go inputs are unchanged. Passing
+# the library's hash as a link flag makes a new library a new link (and
+# "tguard version" prints it).
+RUSTLIB_LDFLAGS = -ldflags=-X=main.rustLibrary=$$(sha256sum $(RUSTLIB) | cut -c1-64)
+
 $(BIN): rust
-	$(GO) build -o $(BIN) ./cmd/tguard
+	$(GO) build $(RUSTLIB_LDFLAGS) -o $(BIN) ./cmd/tguard
 
 run: build
 	rm -rf $(RUN_DIR) && mkdir -p $(RUN_DIR)
@@ -98,7 +104,7 @@ BENCH_BIN    := bin/tguard-bench
 
 bench-tools: build
 	$(CARGO) build --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml --example native_index
-	$(GO) build -o $(BENCH_BIN) ./tests/bench
+	$(GO) build $(RUSTLIB_LDFLAGS) -o $(BENCH_BIN) ./tests/bench
 
 bench: bench-tools
 	./$(BENCH_BIN) -tguard $(BIN) -native $(NATIVE_INDEX)
