@@ -8,8 +8,10 @@
 //! * the same writer: memory budget 128 MiB and the thread plan of
 //!   `writer.rs` (0 = available cores, at most 8, at most one per 15 MB of
 //!   budget), background merges off (`NoMergePolicy`);
-//! * the same line parser (`ingest::parse_line`) and upsert (delete the id's
-//!   term, then add the document);
+//! * the same line parser (`ingest::parse_line`) and upsert (queue the
+//!   delete of the id with the bridge's `IdQuery`, then add the document);
+//! * but Tantivy's own indexing queue, without the bridge's byte budget on
+//!   it (`queue_budget.rs`): that budget is part of what the bridge costs;
 //! * the same batching as `tguard index` (1,000 lines or 8 MiB per batch,
 //!   `indexer.DefaultBatchDocs` / `DefaultBatchBytes`) and one commit at the
 //!   end, with a payload.
@@ -25,6 +27,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::indexer::NoMergePolicy;
 use tantivy::{IndexBuilder, IndexWriter, TantivyDocument, Term};
 
+use tguard_bridge::id_delete::IdQuery;
 use tguard_bridge::ingest::{lines, parse_line};
 use tguard_bridge::schema::{id_field, parse_schema};
 use tguard_bridge::writer::thread_plan;
@@ -90,7 +93,9 @@ fn main() {
             match parse_line(&schema, raw) {
                 Ok(None) => {}
                 Ok(Some(line)) => {
-                    writer.delete_term(Term::from_field_text(id, &line.id));
+                    writer
+                        .delete_query(Box::new(IdQuery::new(Term::from_field_text(id, &line.id))))
+                        .expect("queue delete");
                     writer.add_document(line.doc).expect("add document");
                     docs += 1;
                 }

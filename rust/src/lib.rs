@@ -9,12 +9,14 @@
 pub mod deadline;
 pub mod error;
 pub mod fenced_dir;
+pub mod id_delete;
 mod ffi;
 pub mod ffi_index;
 pub mod ffi_search;
 pub mod ffi_writer;
 pub mod index;
 pub mod ingest;
+pub mod queue_budget;
 pub mod schema;
 pub mod search;
 pub mod writer;

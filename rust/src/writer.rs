@@ -4,14 +4,16 @@ use std::sync::Arc;
 
 use tantivy::indexer::NoMergePolicy;
 use tantivy::schema::{Field, Schema};
-use tantivy::{Index, IndexWriter, TantivyDocument, Term};
+use tantivy::{Index, IndexWriter, Term};
 
 use crate::error::{
     BResult, BridgeError, TG_ERR_FENCED, TG_ERR_INVALID_ARGUMENT, TG_ERR_SCHEMA_MISMATCH,
 };
 use crate::fenced_dir::{CommitGuard, FencedDirectory};
+use crate::id_delete::IdQuery;
 use crate::index::TgIndex;
 use crate::ingest::{lines, parse_line, AddReport};
+use crate::queue_budget::{queue_cap, QueueBudget, TrackedDoc};
 use crate::schema::id_field;
 
 /// Tantivy's minimum arena per indexing thread (MEMORY_BUDGET_NUM_BYTES_MIN).
@@ -24,7 +26,10 @@ const DEADLINE_CHECK_EVERY: u64 = 1024;
 /// Opaque writer handle given to C. Freed with `tg_writer_free`, which drops
 /// the Tantivy writer: uncommitted work is abandoned and the lock released.
 pub struct TgWriter {
-    writer: IndexWriter<TantivyDocument>,
+    writer: IndexWriter<TrackedDoc>,
+    /// Bytes of documents waiting in Tantivy's indexing queue (see
+    /// queue_budget.rs): a quarter of the memory budget at most.
+    queue: Arc<QueueBudget>,
     index: Index,
     schema: Schema,
     id: Field,
@@ -67,6 +72,7 @@ impl TgWriter {
         let schema = ix.index.schema();
         let id = id_field(&schema)?;
         let threads = thread_plan(budget, threads)?;
+        let queue = QueueBudget::new(queue_cap(budget));
         let budget =
             usize::try_from(budget).map_err(|_| BridgeError::invalid("memory budget too large"))?;
         // The writer works on its own Index over a FencedDirectory, so that
@@ -100,6 +106,7 @@ impl TgWriter {
         writer.set_merge_policy(Box::new(NoMergePolicy));
         Ok(TgWriter {
             writer,
+            queue,
             index,
             schema,
             id,
@@ -151,11 +158,16 @@ impl TgWriter {
             match parse_line(&self.schema, raw) {
                 Ok(None) => {}
                 Ok(Some(line)) => {
+                    // Admitted before the delete, so that a refusal leaves
+                    // no delete without its add.
+                    let ticket = self
+                        .queue
+                        .admit(raw.len() as u64, &self.guard.deadline)
+                        .map_err(|e| self.abandon(e))?;
                     // Upsert: delete-by-id is ordered before the add by
                     // opstamp, so only the new version survives the commit.
-                    self.writer
-                        .delete_term(Term::from_field_text(self.id, &line.id));
-                    if let Err(e) = self.writer.add_document(line.doc) {
+                    self.delete_by_id(&line.id)?;
+                    if let Err(e) = self.writer.add_document(TrackedDoc::new(line.doc, ticket)) {
                         // Indexing workers died: later adds would fail too.
                         return Err(self.abandon(e.into()));
                     }
@@ -173,8 +185,17 @@ impl TgWriter {
             return Err(BridgeError::new(TG_ERR_INVALID_ARGUMENT, "id is empty"));
         }
         self.check_deadline("deleting a document")?;
-        self.writer.delete_term(Term::from_field_text(self.id, id));
-        Ok(())
+        self.delete_by_id(id)
+    }
+
+    /// Queues the deletion of every document with this id (see id_delete.rs
+    /// for why not `delete_term`).
+    fn delete_by_id(&mut self, id: &str) -> BResult<()> {
+        let query = IdQuery::new(Term::from_field_text(self.id, id));
+        match self.writer.delete_query(Box::new(query)) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.abandon(BridgeError::from(e).context("queueing a delete"))),
+        }
     }
 
     /// Commits with `payload` unless the index was committed under a newer
