@@ -230,6 +230,13 @@ struct TgWriter *tg_index_writer(const struct TgIndex *ix,
                                  uint32_t threads,
                                  struct TgError **out_err);
 
+// Limits glibc's malloc to one arena per indexing thread Tantivy would
+// start (one per core, at most 8) plus one for the threads that feed them.
+// Process-wide and idempotent; does nothing where the C library is not
+// glibc. Go's bridge package calls it from a C constructor
+// (bridge/malloc_arenas.c), before Go's runtime starts its threads.
+void tg_limit_malloc_arenas(void);
+
 // Frees a string this library returned through an `out_json`/`out_result_json`
 // parameter. Null is a no-op. Never pass `tg_version()` or
 // `tg_default_schema_json()` (static) or a string allocated by anyone else.
