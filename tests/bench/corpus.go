@@ -19,7 +19,8 @@ type corpus struct {
 	root     string    // the folder walked
 	full     string    // every document of this mode
 	half     string    // every second document of full
-	double   string    // full, then full again with other ids (for job 6)
+	double   string    // full twice, the copy under other ids (for job 6)
+	quad     string    // full four times, likewise
 	quarters [4]string // document i of full goes to quarter i%4
 	docs     int       // lines in full
 	bytes    int64     // size of full
@@ -38,6 +39,7 @@ func buildCorpus(dir string, every int) (*corpus, error) {
 	c.full = filepath.Join(dir, "corpus.jsonl")
 	c.half = filepath.Join(dir, "corpus-half.jsonl")
 	c.double = filepath.Join(dir, "corpus-double.jsonl")
+	c.quad = filepath.Join(dir, "corpus-quad.jsonl")
 	files := []*os.File{}
 	create := func(path string) (*bufio.Writer, error) {
 		f, err := os.Create(path)
@@ -95,12 +97,16 @@ func buildCorpus(dir string, every int) (*corpus, error) {
 	if werr != nil {
 		return nil, werr
 	}
-	return c, writeDouble(c.full, c.double)
+	if err := writeCopies(c.full, c.double, 2); err != nil {
+		return nil, err
+	}
+	return c, writeCopies(c.full, c.quad, 4)
 }
 
-// writeDouble writes every line of src twice into dst: as it is, then with
-// "copy2:" put before its id, so the second copy is another document.
-func writeDouble(src, dst string) error {
+// writeCopies writes every line of src n times into dst: as it is, then
+// with "copyK:" put before its id (K = 2..n), so every copy is another
+// document.
+func writeCopies(src, dst string, n int) error {
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return err
@@ -111,16 +117,19 @@ func writeDouble(src, dst string) error {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	_, _ = w.Write(data)
-	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
-		if len(line) == 0 {
-			continue
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	for k := 2; k <= n; k++ {
+		for _, line := range lines {
+			if len(line) == 0 {
+				continue
+			}
+			if !bytes.HasPrefix(line, []byte(`{"id":"`)) {
+				f.Close()
+				return fmt.Errorf("corpus line does not start with its id: %.40q", line)
+			}
+			_, _ = fmt.Fprintf(w, `{"id":"copy%d:`, k)
+			_, _ = w.Write(line[len(`{"id":"`):])
 		}
-		if !bytes.HasPrefix(line, []byte(`{"id":"`)) {
-			f.Close()
-			return fmt.Errorf("corpus line does not start with its id: %.40q", line)
-		}
-		_, _ = w.WriteString(`{"id":"copy2:`)
-		_, _ = w.Write(line[len(`{"id":"`):])
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
