@@ -92,11 +92,7 @@ impl TgWriter {
                 ),
             ));
         }
-        let writer = index
-            .writer_with_num_threads(threads, budget)
-            .map_err(|e| {
-                BridgeError::from(e).context(&format!("opening writer on {}", ix.dir.display()))
-            })?;
+        let writer = index.writer_with_num_threads(threads, budget).map_err(at)?;
         // No background merges. Tantivy publishes a finished merge by
         // rewriting meta.json with the writer's own last-committed view and
         // payload, outside any commit call; that write would bypass the fence

@@ -143,17 +143,22 @@ func (f *floor) list(dir string) error {
 	if err != nil {
 		return err
 	}
+	return f.drain(fd, unix.Getdents)
+}
+
+// drain calls read (getdents64 or read) on fd until it returns 0, then
+// closes fd.
+func (f *floor) drain(fd int, read func(int, []byte) (int, error)) error {
 	for {
-		n, err := unix.Getdents(fd, f.buf)
+		n, err := read(fd, f.buf)
 		if err != nil {
 			unix.Close(fd)
 			return err
 		}
 		if n == 0 {
-			break
+			return unix.Close(fd)
 		}
 	}
-	return unix.Close(fd)
 }
 
 func (f *floor) gdir(g uint64) string { return filepath.Join(f.root, strconv.FormatUint(g, 10)) }
@@ -180,17 +185,7 @@ func (f *floor) cycle() error {
 		if err != nil {
 			return err
 		}
-		for {
-			n, err := unix.Read(fd, f.buf)
-			if err != nil {
-				unix.Close(fd)
-				return err
-			}
-			if n == 0 {
-				break
-			}
-		}
-		if err := unix.Close(fd); err != nil {
+		if err := f.drain(fd, unix.Read); err != nil {
 			return err
 		}
 	}

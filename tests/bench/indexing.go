@@ -115,33 +115,13 @@ func (b *bench) jobIndexing() (*indexingResult, error) {
 	if _, err := b.runProduct(in); err != nil {
 		return nil, err
 	}
-	for i := range b.cfg.pairs {
-		a, _, err := b.runNative(in)
-		if err != nil {
-			return nil, err
-		}
-		bb, err := b.runBridge(in)
-		if err != nil {
-			return nil, err
-		}
-		res.native, res.bridge = append(res.native, a), append(res.bridge, bb)
-		res.bridgeRatios = append(res.bridgeRatios, bb.rate/a.rate)
-		res.bridgeCPURatios = append(res.bridgeCPURatios, bb.cpuRate/a.cpuRate)
-		b.logf("  pair %d/%d: native %.0f, bridge %.0f docs/s (%.3f; per CPU-second %.3f)",
-			i+1, b.cfg.pairs, a.rate, bb.rate, bb.rate/a.rate, bb.cpuRate/a.cpuRate)
+	res.native, res.bridge, res.bridgeRatios, res.bridgeCPURatios, err = b.alternate(in, "bridge", b.runBridge)
+	if err != nil {
+		return nil, err
 	}
-	for i := range b.cfg.pairs {
-		a, _, err := b.runNative(in)
-		if err != nil {
-			return nil, err
-		}
-		e, err := b.runProduct(in)
-		if err != nil {
-			return nil, err
-		}
-		res.e2eNative, res.e2e = append(res.e2eNative, a), append(res.e2e, e)
-		res.e2eRatios = append(res.e2eRatios, e.rate/a.rate)
-		b.logf("  pair %d/%d: native %.0f, tguard index %.0f docs/s (%.3f)", i+1, b.cfg.pairs, a.rate, e.rate, e.rate/a.rate)
+	res.e2eNative, res.e2e, res.e2eRatios, _, err = b.alternate(in, "tguard index", b.runProduct)
+	if err != nil {
+		return nil, err
 	}
 	rates := func(rs []indexRun) []float64 {
 		xs := make([]float64, len(rs))
@@ -155,4 +135,25 @@ func (b *bench) jobIndexing() (*indexingResult, error) {
 	res.nativeMedian, res.bridgeMedian = median(rates(res.native)), median(rates(res.bridge))
 	res.e2eMedian, res.e2eNativeMd = median(rates(res.e2e)), median(rates(res.e2eNative))
 	return res, nil
+}
+
+// alternate runs native, then run, b.cfg.pairs times (A B A B ...), and
+// returns both series with the pairwise ratios of docs/s and of docs per
+// CPU-second (run ÷ native).
+func (b *bench) alternate(in, name string, run func(string) (indexRun, error)) (natives, runs []indexRun, ratios, cpuRatios []float64, err error) {
+	for i := range b.cfg.pairs {
+		a, _, err := b.runNative(in)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		r, err := run(in)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		natives, runs = append(natives, a), append(runs, r)
+		ratios, cpuRatios = append(ratios, r.rate/a.rate), append(cpuRatios, r.cpuRate/a.cpuRate)
+		b.logf("  pair %d/%d: native %.0f, %s %.0f docs/s (%.3f; per CPU-second %.3f)",
+			i+1, b.cfg.pairs, a.rate, name, r.rate, r.rate/a.rate, r.cpuRate/a.cpuRate)
+	}
+	return natives, runs, ratios, cpuRatios, nil
 }
