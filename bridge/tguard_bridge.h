@@ -62,6 +62,11 @@
 // The directory does not exist (opening an existing index).
 #define TG_ERR_NOT_FOUND 11
 
+// The commit was refused: meta.json is no longer the one this writer (or
+// index creation) opened from: another writer committed meanwhile, or it
+// is missing or unreadable now. Nothing was published; reopen and retry.
+#define TG_ERR_CONFLICT 12
+
 // At most this many line errors are listed; all of them are counted in `bad`.
 #define TG_MAX_LISTED_ERRORS 100
 
@@ -161,10 +166,21 @@ int32_t tg_index_ids_with_prefix(const struct TgIndex *ix,
 // existing index with another schema -> TG_ERR_SCHEMA_MISMATCH. Never
 // rebuilds: an unreadable index is TG_ERR_CORRUPT_INDEX.
 //
-// `create_deadline_ns` and `create_fence_token` guard the creation of a
-// new index as a commit is guarded: its first meta.json is published only
-// if the deadline (in `tg_clock_now_ns()` units) has not passed and no
-// meta.json with a newer payload token exists. 0 and 0: unguarded.
+// A folder whose meta.json is missing but holds a complete temporary copy
+// of it (a publish that failed half-way on a share) -> TG_ERR_CORRUPT_INDEX,
+// with or without `create`; the message names the copy and the `mv` that
+// restores it.
+//
+// A new index's first meta.json is published only while there still is no
+// meta.json (another creator got there first -> TG_ERR_CONFLICT, nothing
+// published; open again). `create_deadline_ns` and `create_fence_token`
+// guard it further, as a commit is guarded: published only if the deadline
+// (in `tg_clock_now_ns()` units) has not passed (else TG_ERR_LEASE_EXPIRED)
+// and no meta.json with a newer payload token exists (else TG_ERR_FENCED).
+// 0 and 0: no deadline, no token.
+//
+// Searches and statistics wait at most 30 s for Tantivy's meta lock (held
+// by another process of this host), then fail with TG_ERR_IO.
 //
 // `dir` (UTF-8 path) and `schema_json` are borrowed for the call only.
 // Returns a new handle owned by the caller (free with `tg_index_free`),
@@ -214,6 +230,12 @@ int32_t tg_index_stats(const struct TgIndex *ix, char **out_json, struct TgError
 
 // Opens Tantivy's writer (takes `.tantivy-writer.lock`; held by another
 // writer in this or another process -> TG_ERR_WRITER_LOCK_BUSY).
+//
+// The writer remembers the exact meta.json it opened from, for the
+// compare-and-set at commit; if meta.json keeps changing while the writer
+// opens (five tries) -> TG_ERR_CONFLICT. meta.json missing ->
+// TG_ERR_CORRUPT_INDEX (saying how to restore it if a complete temporary
+// copy is there).
 //
 // `threads == 0` lets the library choose (at most 8, at most one per CPU).
 // `memory_budget_bytes` is split across threads; each needs at least
@@ -273,13 +295,20 @@ int32_t tg_writer_add_json_lines(struct TgWriter *w,
 // Commits pending work with `payload` (UTF-8, stored verbatim in meta.json;
 // empty = no payload) and writes the commit opstamp to `*out_opstamp`.
 //
-// After preparing the commit, meta.json is re-read: if its payload is a
-// JSON object whose numeric `"token"` is greater than `fence_token`, the
-// commit is refused with TG_ERR_FENCED; if the deadline has passed,
-// TG_ERR_LEASE_EXPIRED. In both cases (and on any other commit error)
-// nothing is committed and the writer is abandoned: every later call fails
-// with the same code; free it with `tg_writer_free`. `payload` is borrowed
-// for the call only.
+// meta.json is published by a compare-and-set: after preparing the commit,
+// and again right before the rename that publishes meta.json, meta.json is
+// re-read and the commit refused with
+// - TG_ERR_LEASE_EXPIRED if the deadline has passed;
+// - TG_ERR_FENCED if its payload's numeric `"token"` is greater than
+//   `fence_token`, or equal to a nonzero `fence_token` while its `"grant"`
+//   string differs from the `"grant"` of `payload` (when `payload` has one);
+// - TG_ERR_CONFLICT if it is not byte for byte the meta.json this writer
+//   opened from (or last published): another writer committed meanwhile,
+//   or it is missing or unreadable now.
+//
+// On a refusal (and on any other commit error) nothing is committed and the
+// writer is abandoned: every later call fails with the same code; free it
+// with `tg_writer_free`. `payload` is borrowed for the call only.
 //
 // # Safety
 // `w` live writer not used concurrently; `payload_ptr` readable for
@@ -314,11 +343,24 @@ int32_t tg_writer_delete_id(struct TgWriter *w,
 
 // Frees a writer: uncommitted work is abandoned (never committed), indexing
 // threads are joined and Tantivy's writer lock is released. NULL is a no-op.
-// The deadline cell pointer becomes invalid.
+// The deadline cell and progress cell pointers become invalid.
 //
 // # Safety
 // `w` null or a live writer, not used concurrently and never used again.
 void tg_writer_free(struct TgWriter *w);
+
+// Pointer to the writer's progress counter: an 8-byte-aligned uint64 that
+// only grows, by one for each document admitted, added or indexed, each
+// delete queued, each file opened for writing and each 64 KiB written to
+// it, each atomic file write and each commit step; never while waiting (for
+// a lock, for room in the indexing queue). Read it with an atomic load, at
+// any time, from any thread, without a call into this library; never write
+// it. Owned by the writer: valid until `tg_writer_free(w)`, never freed by
+// the caller. Returns NULL if `w` is NULL.
+//
+// # Safety
+// `w` null or a live writer.
+const uint64_t *tg_writer_progress_cell(const struct TgWriter *w);
 
 #ifdef __cplusplus
 }  // extern "C"

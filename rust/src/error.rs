@@ -32,6 +32,10 @@ pub const TG_ERR_LEASE_EXPIRED: i32 = 9;
 pub const TG_ERR_INTERNAL: i32 = 10;
 /// The directory does not exist (opening an existing index).
 pub const TG_ERR_NOT_FOUND: i32 = 11;
+/// The commit was refused: meta.json is no longer the one this writer (or
+/// index creation) opened from: another writer committed meanwhile, or it
+/// is missing or unreadable now. Nothing was published; reopen and retry.
+pub const TG_ERR_CONFLICT: i32 = 12;
 
 /// An error reported through an `out_err` parameter.
 ///
@@ -91,7 +95,14 @@ impl std::fmt::Display for BridgeError {
 
 impl From<TantivyError> for BridgeError {
     fn from(err: TantivyError) -> Self {
-        BridgeError::new(tantivy_code(&err), err.to_string())
+        let message = match &err {
+            // Tantivy prints the I/O error of a lock with Debug, burying its text.
+            TantivyError::LockFailure(LockError::IoError(e), _) => {
+                format!("failed to acquire a lock: {e}")
+            }
+            _ => err.to_string(),
+        };
+        BridgeError::new(tantivy_code(&err), message)
     }
 }
 

@@ -23,10 +23,21 @@ use crate::search::stats;
 /// existing index with another schema -> TG_ERR_SCHEMA_MISMATCH. Never
 /// rebuilds: an unreadable index is TG_ERR_CORRUPT_INDEX.
 ///
-/// `create_deadline_ns` and `create_fence_token` guard the creation of a
-/// new index as a commit is guarded: its first meta.json is published only
-/// if the deadline (in `tg_clock_now_ns()` units) has not passed and no
-/// meta.json with a newer payload token exists. 0 and 0: unguarded.
+/// A folder whose meta.json is missing but holds a complete temporary copy
+/// of it (a publish that failed half-way on a share) -> TG_ERR_CORRUPT_INDEX,
+/// with or without `create`; the message names the copy and the `mv` that
+/// restores it.
+///
+/// A new index's first meta.json is published only while there still is no
+/// meta.json (another creator got there first -> TG_ERR_CONFLICT, nothing
+/// published; open again). `create_deadline_ns` and `create_fence_token`
+/// guard it further, as a commit is guarded: published only if the deadline
+/// (in `tg_clock_now_ns()` units) has not passed (else TG_ERR_LEASE_EXPIRED)
+/// and no meta.json with a newer payload token exists (else TG_ERR_FENCED).
+/// 0 and 0: no deadline, no token.
+///
+/// Searches and statistics wait at most 30 s for Tantivy's meta lock (held
+/// by another process of this host), then fail with TG_ERR_IO.
 ///
 /// `dir` (UTF-8 path) and `schema_json` are borrowed for the call only.
 /// Returns a new handle owned by the caller (free with `tg_index_free`),

@@ -39,6 +39,12 @@ unsafe fn with_writer<T>(
 /// Opens Tantivy's writer (takes `.tantivy-writer.lock`; held by another
 /// writer in this or another process -> TG_ERR_WRITER_LOCK_BUSY).
 ///
+/// The writer remembers the exact meta.json it opened from, for the
+/// compare-and-set at commit; if meta.json keeps changing while the writer
+/// opens (five tries) -> TG_ERR_CONFLICT. meta.json missing ->
+/// TG_ERR_CORRUPT_INDEX (saying how to restore it if a complete temporary
+/// copy is there).
+///
 /// `threads == 0` lets the library choose (at most 8, at most one per CPU).
 /// `memory_budget_bytes` is split across threads; each needs at least
 /// 15000000 bytes, else TG_ERR_INVALID_ARGUMENT stating the minimum. The
@@ -121,13 +127,20 @@ pub unsafe extern "C" fn tg_writer_delete_id(
 /// Commits pending work with `payload` (UTF-8, stored verbatim in meta.json;
 /// empty = no payload) and writes the commit opstamp to `*out_opstamp`.
 ///
-/// After preparing the commit, meta.json is re-read: if its payload is a
-/// JSON object whose numeric `"token"` is greater than `fence_token`, the
-/// commit is refused with TG_ERR_FENCED; if the deadline has passed,
-/// TG_ERR_LEASE_EXPIRED. In both cases (and on any other commit error)
-/// nothing is committed and the writer is abandoned: every later call fails
-/// with the same code; free it with `tg_writer_free`. `payload` is borrowed
-/// for the call only.
+/// meta.json is published by a compare-and-set: after preparing the commit,
+/// and again right before the rename that publishes meta.json, meta.json is
+/// re-read and the commit refused with
+/// - TG_ERR_LEASE_EXPIRED if the deadline has passed;
+/// - TG_ERR_FENCED if its payload's numeric `"token"` is greater than
+///   `fence_token`, or equal to a nonzero `fence_token` while its `"grant"`
+///   string differs from the `"grant"` of `payload` (when `payload` has one);
+/// - TG_ERR_CONFLICT if it is not byte for byte the meta.json this writer
+///   opened from (or last published): another writer committed meanwhile,
+///   or it is missing or unreadable now.
+///
+/// On a refusal (and on any other commit error) nothing is committed and the
+/// writer is abandoned: every later call fails with the same code; free it
+/// with `tg_writer_free`. `payload` is borrowed for the call only.
 ///
 /// # Safety
 /// `w` live writer not used concurrently; `payload_ptr` readable for
@@ -170,9 +183,29 @@ pub unsafe extern "C" fn tg_writer_deadline_cell(w: *const TgWriter) -> *mut i64
     }
 }
 
+/// Pointer to the writer's progress counter: an 8-byte-aligned uint64 that
+/// only grows, by one for each document admitted, added or indexed, each
+/// delete queued, each file opened for writing and each 64 KiB written to
+/// it, each atomic file write and each commit step; never while waiting (for
+/// a lock, for room in the indexing queue). Read it with an atomic load, at
+/// any time, from any thread, without a call into this library; never write
+/// it. Owned by the writer: valid until `tg_writer_free(w)`, never freed by
+/// the caller. Returns NULL if `w` is NULL.
+///
+/// # Safety
+/// `w` null or a live writer.
+#[no_mangle]
+pub unsafe extern "C" fn tg_writer_progress_cell(w: *const TgWriter) -> *const u64 {
+    // SAFETY: the caller guarantees `w` is null or live.
+    match unsafe { w.as_ref() } {
+        Some(w) => w.guard.progress.cell_ptr(),
+        None => std::ptr::null(),
+    }
+}
+
 /// Frees a writer: uncommitted work is abandoned (never committed), indexing
 /// threads are joined and Tantivy's writer lock is released. NULL is a no-op.
-/// The deadline cell pointer becomes invalid.
+/// The deadline cell and progress cell pointers become invalid.
 ///
 /// # Safety
 /// `w` null or a live writer, not used concurrently and never used again.

@@ -13,9 +13,7 @@
 //! It goes in through `IndexWriter::delete_query`, which tantivy marks
 //! `#[doc(hidden)]`; the tantivy version is pinned exactly (Cargo.toml).
 
-use tantivy::query::{
-    ConstScorer, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight,
-};
+use tantivy::query::{ConstScorer, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Score, SegmentReader, TantivyError, Term};
 
@@ -77,7 +75,8 @@ mod tests {
         let id = sb.add_text_field("id", STRING | STORED);
         let body = sb.add_text_field("body", TEXT | STORED);
         let index = Index::create_in_ram(sb.build());
-        let mut w: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut w: IndexWriter<TantivyDocument> =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
         let upsert = |w: &IndexWriter<TantivyDocument>, key: &str, text: &str| {
             w.delete_query(Box::new(IdQuery::new(Term::from_field_text(id, key))))
                 .unwrap();

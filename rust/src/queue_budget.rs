@@ -23,6 +23,7 @@ use tantivy::TantivyDocument;
 
 use crate::deadline::Deadline;
 use crate::error::{BResult, BridgeError, TG_ERR_IO};
+use crate::progress::Progress;
 
 /// The queue's share of the writer's memory budget: a quarter of it, so that
 /// the queue and the indexing arenas together stay within 1.25 times the
@@ -47,14 +48,22 @@ pub struct QueueBudget {
     queued: Mutex<u64>,
     drained: Condvar,
     cap: u64,
+    /// Counts each document an indexing thread is done with: the work goes
+    /// on while an add waits for room.
+    progress: Progress,
 }
 
 impl QueueBudget {
     pub fn new(cap: u64) -> Arc<QueueBudget> {
+        Self::with_progress(cap, Progress::default())
+    }
+
+    pub fn with_progress(cap: u64, progress: Progress) -> Arc<QueueBudget> {
         Arc::new(QueueBudget {
             queued: Mutex::new(0),
             drained: Condvar::new(),
             cap,
+            progress,
         })
     }
 
@@ -108,6 +117,7 @@ impl QueueBudget {
         let mut queued = self.lock();
         *queued = queued.saturating_sub(bytes);
         drop(queued);
+        self.progress.bump();
         self.drained.notify_all();
     }
 }
@@ -174,6 +184,11 @@ mod tests {
         assert_eq!(b.queued(), 100);
         drop(t1);
         assert_eq!(b.queued(), 40);
+        assert_eq!(
+            b.progress.get(),
+            1,
+            "a document taken off the queue is progress"
+        );
         drop(t2);
         assert_eq!(b.queued(), 0);
     }

@@ -1,5 +1,6 @@
 //! The writer: upserts by id, deadline-guarded writes, fenced commits.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tantivy::indexer::NoMergePolicy;
@@ -7,12 +8,14 @@ use tantivy::schema::{Field, Schema};
 use tantivy::{Index, IndexWriter, Term};
 
 use crate::error::{
-    BResult, BridgeError, TG_ERR_FENCED, TG_ERR_INVALID_ARGUMENT, TG_ERR_SCHEMA_MISMATCH,
+    BResult, BridgeError, TG_ERR_CONFLICT, TG_ERR_CORRUPT_INDEX, TG_ERR_INVALID_ARGUMENT,
+    TG_ERR_IO, TG_ERR_SCHEMA_MISMATCH,
 };
 use crate::fenced_dir::{CommitGuard, FencedDirectory};
 use crate::id_delete::IdQuery;
 use crate::index::TgIndex;
 use crate::ingest::{lines, parse_line, AddReport};
+use crate::meta::{orphaned_temp_meta, payload_grant, read_meta, MetaSummary};
 use crate::queue_budget::{queue_cap, QueueBudget, TrackedDoc};
 use crate::schema::id_field;
 
@@ -22,6 +25,8 @@ pub const TG_MIN_BYTES_PER_THREAD: u64 = 15_000_000;
 const MAX_AUTO_THREADS: u64 = 8;
 /// Re-check the deadline this often inside one large batch.
 const DEADLINE_CHECK_EVERY: u64 = 1024;
+/// Opening a writer is retried this often when meta.json changes meanwhile.
+const OPEN_TRIES: u32 = 5;
 
 /// Opaque writer handle given to C. Freed with `tg_writer_free`, which drops
 /// the Tantivy writer: uncommitted work is abandoned and the lock released.
@@ -30,11 +35,12 @@ pub struct TgWriter {
     /// Bytes of documents waiting in Tantivy's indexing queue (see
     /// queue_budget.rs): a quarter of the memory budget at most.
     queue: Arc<QueueBudget>,
-    index: Index,
     schema: Schema,
     id: Field,
-    /// The deadline cell (shared with Go) and the fence checks that the
-    /// writer's directory applies when it publishes meta.json.
+    dir: PathBuf,
+    /// The deadline cell and progress counter (shared with Go) and the
+    /// fence checks that the writer's directory applies when it publishes
+    /// meta.json.
     pub(crate) guard: Arc<CommitGuard>,
     /// Set after a refused (FENCED / LEASE_EXPIRED) or failed commit, or a
     /// caught panic: the writer's pending state is no longer trustworthy, so
@@ -67,48 +73,118 @@ pub fn thread_plan(budget: u64, threads: u32) -> BResult<usize> {
     usize::try_from(threads).map_err(|_| BridgeError::invalid("too many threads"))
 }
 
+/// Tantivy's IndexWriter over `dir` (it keeps its own reference to the
+/// Index), checking the schema did not change since the index handle was
+/// opened.
+fn open_tantivy_writer(
+    dir: FencedDirectory,
+    schema: &Schema,
+    threads: usize,
+    budget: usize,
+    path: &Path,
+) -> BResult<IndexWriter<TrackedDoc>> {
+    let index = Index::open(dir).map_err(BridgeError::from)?;
+    if index.schema() != *schema {
+        return Err(BridgeError::new(
+            TG_ERR_SCHEMA_MISMATCH,
+            format!(
+                "the schema of {} changed after it was opened",
+                path.display()
+            ),
+        ));
+    }
+    let writer = index
+        .writer_with_num_threads(threads, budget)
+        .map_err(BridgeError::from)?;
+    Ok(writer)
+}
+
+fn meta_io_error(e: std::io::Error) -> BridgeError {
+    BridgeError::new(TG_ERR_IO, format!("reading meta.json: {e}"))
+}
+
+/// The error for an index folder whose meta.json is missing.
+fn missing_meta(dir: &Path) -> BResult<BridgeError> {
+    Ok(orphaned_temp_meta(dir)?.unwrap_or_else(|| {
+        BridgeError::new(
+            TG_ERR_CORRUPT_INDEX,
+            format!("{} has no meta.json any more", dir.display()),
+        )
+    }))
+}
+
 impl TgWriter {
     pub fn open(ix: &TgIndex, budget: u64, threads: u32) -> BResult<TgWriter> {
         let schema = ix.index.schema();
         let id = id_field(&schema)?;
         let threads = thread_plan(budget, threads)?;
-        let queue = QueueBudget::new(queue_cap(budget));
+        let budget_bytes = budget;
         let budget =
             usize::try_from(budget).map_err(|_| BridgeError::invalid("memory budget too large"))?;
         // The writer works on its own Index over a FencedDirectory, so that
         // its meta.json publish is checked at the last moment.
         let guard = Arc::new(CommitGuard::default());
-        let at = |e: tantivy::TantivyError| {
-            BridgeError::from(e).context(&format!("opening writer on {}", ix.dir.display()))
-        };
-        let dir = FencedDirectory::open(&ix.dir, guard.clone()).map_err(at)?;
-        let index = Index::open(dir).map_err(at)?;
-        if index.schema() != schema {
-            return Err(BridgeError::new(
-                TG_ERR_SCHEMA_MISMATCH,
-                format!(
-                    "the schema of {} changed after it was opened",
-                    ix.dir.display()
-                ),
-            ));
+        let at = |e: BridgeError| e.context(&format!("opening writer on {}", ix.dir.display()));
+        let dir =
+            FencedDirectory::open(&ix.dir, guard.clone()).map_err(|e| at(BridgeError::from(e)))?;
+        // The fence compares meta.json at publish time with the meta.json
+        // Tantivy's writer loaded (it reads it several times while opening).
+        // Reading it before and after, and retrying when the two differ,
+        // makes those bytes exactly what the writer's state was built from.
+        let mut changes = Vec::new();
+        for attempt in 0..OPEN_TRIES {
+            if attempt > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(10 << attempt));
+            }
+            let Some(before) = read_meta(&ix.dir).map_err(|e| at(meta_io_error(e)))? else {
+                return Err(at(missing_meta(&ix.dir)?));
+            };
+            let opened = open_tantivy_writer(dir.clone(), &schema, threads, budget, &ix.dir);
+            let after = read_meta(&ix.dir);
+            match (opened, after) {
+                (Ok(writer), Ok(Some(after))) if after == before => {
+                    guard.set_opened(Some(before));
+                    // No background merges. Tantivy publishes a finished
+                    // merge by rewriting meta.json with the writer's own
+                    // last-committed view and payload, outside any commit
+                    // call; with NoMergePolicy, meta.json is written only by
+                    // `commit` below, and nothing runs after `tg_writer_free`.
+                    writer.set_merge_policy(Box::new(NoMergePolicy));
+                    let queue =
+                        QueueBudget::with_progress(queue_cap(budget_bytes), guard.progress.clone());
+                    return Ok(TgWriter {
+                        writer,
+                        queue,
+                        schema,
+                        id,
+                        dir: ix.dir.clone(),
+                        guard,
+                        abandoned: None,
+                    });
+                }
+                // meta.json did not change: the error is the writer's own.
+                (Err(e), Ok(Some(after))) if after == before => return Err(at(e)),
+                (_, after) => {
+                    // Dropped here: the writer lock is released before the retry.
+                    changes.push(match after {
+                        Ok(Some(b)) => format!(
+                            "from {} to {}",
+                            MetaSummary::of(&before),
+                            MetaSummary::of(&b)
+                        ),
+                        Ok(None) => "it went missing".to_string(),
+                        Err(e) => format!("it could not be read: {e}"),
+                    });
+                }
+            }
         }
-        let writer = index.writer_with_num_threads(threads, budget).map_err(at)?;
-        // No background merges. Tantivy publishes a finished merge by
-        // rewriting meta.json with the writer's own last-committed view and
-        // payload, outside any commit call; that write would bypass the fence
-        // and deadline checks (a writer whose lease lapsed could overwrite a
-        // newer holder's commit). With NoMergePolicy, meta.json is written
-        // only by `commit` below, and nothing runs after `tg_writer_free`.
-        writer.set_merge_policy(Box::new(NoMergePolicy));
-        Ok(TgWriter {
-            writer,
-            queue,
-            index,
-            schema,
-            id,
-            guard,
-            abandoned: None,
-        })
+        Err(at(BridgeError::new(
+            TG_ERR_CONFLICT,
+            format!(
+                "meta.json changed while the writer was opening, {OPEN_TRIES} times in a row ({})",
+                changes.join("; ")
+            ),
+        )))
     }
 
     fn usable(&self) -> BResult<()> {
@@ -160,6 +236,7 @@ impl TgWriter {
                         .queue
                         .admit(raw.len() as u64, &self.guard.deadline)
                         .map_err(|e| self.abandon(e))?;
+                    self.guard.progress.bump();
                     // Upsert: delete-by-id is ordered before the add by
                     // opstamp, so only the new version survives the commit.
                     self.delete_by_id(&line.id)?;
@@ -167,6 +244,7 @@ impl TgWriter {
                         // Indexing workers died: later adds would fail too.
                         return Err(self.abandon(e.into()));
                     }
+                    self.guard.progress.bump();
                     report.added += 1;
                 }
                 Err(msg) => report.record_bad(n, msg),
@@ -189,80 +267,55 @@ impl TgWriter {
     fn delete_by_id(&mut self, id: &str) -> BResult<()> {
         let query = IdQuery::new(Term::from_field_text(self.id, id));
         match self.writer.delete_query(Box::new(query)) {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.guard.progress.bump();
+                Ok(())
+            }
             Err(e) => Err(self.abandon(BridgeError::from(e).context("queueing a delete"))),
         }
     }
 
-    /// Commits with `payload` unless the index was committed under a newer
-    /// fence token or the deadline passed. Refusal and failure abandon the writer.
+    /// Commits with `payload` unless the fence refuses (see
+    /// `CommitGuard::check`) or the deadline passed. Refusal and failure
+    /// abandon the writer.
     pub fn commit(&mut self, payload: &str, fence_token: u64) -> BResult<u64> {
         self.usable()?;
         self.check_deadline("commit")?;
+        self.guard.progress.bump();
         let result = self.commit_inner(payload, fence_token);
         result.map_err(|e| self.abandon(e))
     }
 
     fn commit_inner(&mut self, payload: &str, fence_token: u64) -> BResult<u64> {
+        let grant = payload_grant((!payload.is_empty()).then_some(payload));
+        self.guard.set_fence(fence_token);
         // prepare_commit flushes segments (slow); the fence and deadline are
-        // checked after it, right before the meta.json write, to keep the
-        // window between check and commit as small as possible.
+        // checked after it, before Tantivy's commit task starts, and again
+        // inside the directory right before the rename that publishes
+        // meta.json (see fenced_dir.rs): the same checks both times.
         let mut prepared = self
             .writer
             .prepare_commit()
             .map_err(|e| BridgeError::from(e).context("preparing the commit (writing segments)"))?;
-        let metas = self
-            .index
-            .load_metas()
-            .map_err(|e| BridgeError::from(e).context("reloading meta.json"))?;
-        if let Some(committed) = payload_token(metas.payload.as_deref()) {
-            if committed > fence_token {
-                // Dropping `prepared` without commit() leaves meta.json alone.
-                drop(prepared);
-                return Err(BridgeError::new(
-                    TG_ERR_FENCED,
-                    format!(
-                        "commit refused: index already committed with fence token {committed}, \
-                         ours is {fence_token}"
-                    ),
-                ));
-            }
-        }
-        self.guard.deadline.check("commit")?;
+        self.guard.progress.bump();
+        // On refusal, dropping `prepared` without commit() leaves meta.json alone.
+        self.guard.check(&self.dir, grant.as_deref(), "commit")?;
         if !payload.is_empty() {
             prepared.set_payload(payload);
         }
-        // The same two checks run again inside the directory, right before
-        // the rename that publishes meta.json (see fenced_dir.rs).
-        self.guard.set_fence(fence_token);
-        prepared.commit().map_err(|e| {
+        let opstamp = prepared.commit().map_err(|e| {
             self.guard
                 .take_refusal()
                 .unwrap_or_else(|| BridgeError::from(e).context("publishing the commit"))
-        })
+        })?;
+        self.guard.progress.bump();
+        Ok(opstamp)
     }
-}
-
-/// The numeric `"token"` of a committed payload, if it is a JSON object with one.
-pub fn payload_token(payload: Option<&str>) -> Option<u64> {
-    let v: serde_json::Value = serde_json::from_str(payload?).ok()?;
-    let t = v.as_object()?.get("token")?;
-    t.as_u64()
-        .or_else(|| t.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn payload_token_parsing() {
-        assert_eq!(payload_token(None), None);
-        assert_eq!(payload_token(Some("x")), None);
-        assert_eq!(payload_token(Some("{\"token\":\"5\"}")), None);
-        assert_eq!(payload_token(Some("{\"token\":5,\"a\":1}")), Some(5));
-        assert_eq!(payload_token(Some("{\"token\":7.0}")), Some(7));
-    }
 
     #[test]
     fn thread_plan_minimums() {
@@ -272,5 +325,112 @@ mod tests {
         assert_eq!(thread_plan(30_000_000, 2).unwrap(), 2);
         assert!(thread_plan(14_000_000, 0).is_err());
         assert_eq!(thread_plan(15_000_000, 0).unwrap(), 1);
+    }
+
+    use crate::error::{TG_ERR_CONFLICT, TG_ERR_FENCED};
+    use crate::index::{open, TgIndex};
+
+    fn new_index(dir: &std::path::Path) -> TgIndex {
+        open(dir.to_str().unwrap(), "", true, Arc::default()).unwrap()
+    }
+
+    /// A second writer beside `w`'s: Tantivy's writer lock is an flock, which
+    /// does not reach another host, so removing it is what a second host sees.
+    fn second_writer(ix: &TgIndex) -> TgWriter {
+        std::fs::remove_file(ix.dir.join(".tantivy-writer.lock")).unwrap();
+        TgWriter::open(ix, 15_000_000, 1).unwrap()
+    }
+
+    #[test]
+    fn a_writer_opened_on_an_older_meta_json_cannot_publish_over_a_newer_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ix = new_index(tmp.path());
+        let mut zombie = TgWriter::open(&ix, 15_000_000, 1).unwrap();
+        let mut successor = second_writer(&ix);
+        // The zombie (token 1, its lease broken) commits first; its token is
+        // above the index's, so the token alone would let it through.
+        zombie
+            .add_json_lines(br#"{"id":"z","title":"zombie"}"#)
+            .unwrap();
+        zombie.commit(r#"{"token":1,"grant":"g1"}"#, 1).unwrap();
+        let committed = std::fs::read(tmp.path().join("meta.json")).unwrap();
+        // The successor (token 2) opened the meta.json before that commit.
+        successor
+            .add_json_lines(br#"{"id":"s","title":"successor"}"#)
+            .unwrap();
+        let e = successor
+            .commit(r#"{"token":2,"grant":"g2"}"#, 2)
+            .unwrap_err();
+        assert_eq!(e.code, TG_ERR_CONFLICT, "{e}");
+        assert!(
+            e.message.contains("changed since this writer opened it"),
+            "{e}"
+        );
+        assert_eq!(
+            std::fs::read(tmp.path().join("meta.json")).unwrap(),
+            committed
+        );
+        // Abandoned, and a fresh writer sees the zombie's commit and can publish.
+        assert_eq!(successor.commit("", 2).unwrap_err().code, TG_ERR_CONFLICT);
+        drop(successor);
+        drop(zombie);
+        let mut again = TgWriter::open(&ix, 15_000_000, 1).unwrap();
+        again
+            .add_json_lines(br#"{"id":"s","title":"successor"}"#)
+            .unwrap();
+        again.commit(r#"{"token":2,"grant":"g2"}"#, 2).unwrap();
+        assert_eq!(crate::search::stats(&ix).unwrap().docs, 2);
+    }
+
+    #[test]
+    fn one_token_under_two_grants_is_fenced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ix = new_index(tmp.path());
+        let mut a = TgWriter::open(&ix, 15_000_000, 1).unwrap();
+        a.commit(r#"{"token":4,"grant":"aa"}"#, 4).unwrap();
+        // The same grant commits again: fine.
+        a.commit(r#"{"token":4,"grant":"aa"}"#, 4).unwrap();
+        drop(a);
+        let mut b = TgWriter::open(&ix, 15_000_000, 1).unwrap();
+        let e = b.commit(r#"{"token":4,"grant":"bb"}"#, 4).unwrap_err();
+        assert_eq!(e.code, TG_ERR_FENCED, "{e}");
+        assert!(e.message.contains("two grants with one fence token"), "{e}");
+    }
+
+    #[test]
+    fn progress_counts_adds_deletes_and_commits() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ix = new_index(tmp.path());
+        let mut w = TgWriter::open(&ix, 15_000_000, 1).unwrap();
+        let p0 = w.guard.progress.get();
+        w.add_json_lines(b"{\"id\":\"a\"}\n{\"id\":\"b\"}").unwrap();
+        let p1 = w.guard.progress.get();
+        assert!(p1 >= p0 + 4, "{p0} -> {p1}");
+        w.delete_id("a").unwrap();
+        let p2 = w.guard.progress.get();
+        assert!(p2 > p1);
+        w.commit("", 0).unwrap();
+        assert!(w.guard.progress.get() > p2 + 3);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_held_meta_lock_only_skips_the_garbage_collection() {
+        use std::os::fd::AsRawFd;
+        let tmp = tempfile::tempdir().unwrap();
+        let ix = new_index(tmp.path());
+        let mut w = TgWriter::open(&ix, 15_000_000, 1).unwrap();
+        w.guard.set_lock_wait(std::time::Duration::from_millis(300));
+        let held = std::fs::File::create(tmp.path().join(".tantivy-meta.lock")).unwrap();
+        // SAFETY: a valid open descriptor.
+        assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX) }, 0);
+        w.add_json_lines(br#"{"id":"a","title":"locked"}"#).unwrap();
+        let start = std::time::Instant::now();
+        let op = w.commit(r#"{"token":1}"#, 1).unwrap();
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        let meta = std::fs::read(tmp.path().join("meta.json")).unwrap();
+        assert_eq!(crate::meta::MetaSummary::of(&meta).opstamp, Some(op));
+        drop(held);
+        assert_eq!(crate::search::stats(&ix).unwrap().docs, 1);
     }
 }
