@@ -24,6 +24,11 @@ var (
 	ErrFenced          = errors.New("fenced")
 	ErrLeaseExpired    = errors.New("lease expired")
 	ErrInternal        = errors.New("internal error")
+	// ErrConflict: meta.json is no longer the one the writer (or the
+	// creation of a new index) opened from; nothing was published. Reopen
+	// the index and a writer, and retry. ErrFenced, by contrast, means a
+	// newer lease holder exists: stop.
+	ErrConflict = errors.New("conflict")
 	// ErrClosed is returned (bare, not as *Error) by calls on a closed Index or Writer.
 	ErrClosed = errors.New("bridge: use of closed handle")
 )
@@ -41,6 +46,7 @@ const (
 	codeLeaseExpired    = int(C.TG_ERR_LEASE_EXPIRED)
 	codeInternal        = int(C.TG_ERR_INTERNAL)
 	codeNotFound        = int(C.TG_ERR_NOT_FOUND)
+	codeConflict        = int(C.TG_ERR_CONFLICT)
 )
 
 var sentinels = map[int]error{
@@ -55,6 +61,7 @@ var sentinels = map[int]error{
 	codeLeaseExpired:    ErrLeaseExpired,
 	codeInternal:        ErrInternal,
 	codeNotFound:        ErrNotFound,
+	codeConflict:        ErrConflict,
 }
 
 // Error is an error reported by the Rust library.

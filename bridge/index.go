@@ -61,7 +61,16 @@ func Open(dir string) (*Index, error) {
 
 // OpenOrCreate opens the index in dir, creating the directory and the index
 // if needed. schemaJSON "" means DefaultSchemaJSON(). An existing index with
-// a different schema is ErrSchemaMismatch; it is never rebuilt.
+// a different schema is ErrSchemaMismatch; it is never rebuilt. A new
+// index's meta.json is published only while there still is none: another
+// process that created it in the meantime gives ErrConflict (open again).
+//
+// A folder whose meta.json is missing but which holds a complete temporary
+// copy of it (a publish whose rename failed on a share, after the old
+// meta.json was deleted) is ErrCorruptIndex, from Open too; the message
+// names the copy and the mv command that restores it. Searches and Stats
+// wait at most 30 s for Tantivy's meta lock held by another process of
+// this host, then fail with ErrIO.
 func OpenOrCreate(dir string, schemaJSON string) (*Index, error) {
 	return open(dir, schemaJSON, true, 0, 0)
 }
@@ -71,7 +80,7 @@ func OpenOrCreate(dir string, schemaJSON string) (*Index, error) {
 // only if no meta.json committed under a token above token exists, so that
 // a creator whose lease lapsed mid-creation (a pause) cannot publish an
 // empty index over a newer holder's commits. The refusals are
-// ErrLeaseExpired and ErrFenced.
+// ErrLeaseExpired, ErrFenced and ErrConflict (meta.json appeared meanwhile).
 func OpenOrCreateGuarded(dir, schemaJSON string, deadlineNs int64, token uint64) (*Index, error) {
 	return open(dir, schemaJSON, true, deadlineNs, token)
 }

@@ -12,16 +12,21 @@ import (
 )
 
 // Writer adds, deletes and commits documents. Safe for concurrent use
-// (calls are serialised). After ErrFenced or ErrLeaseExpired the writer is
-// abandoned: every later write returns the same error; Close it.
+// (calls are serialised). After ErrFenced, ErrConflict or ErrLeaseExpired
+// the writer is abandoned: every later write returns the same error; Close
+// it.
 type Writer struct {
 	mu sync.Mutex // serialises calls on h; Close takes it too
 	h  *C.TgWriter
 
-	// cellMu guards cell against Close only; SetDeadline read-locks it and
-	// never waits for a running add or commit (which hold mu, not cellMu).
-	cellMu sync.RWMutex
-	cell   *int64 // Rust-owned deadline cell, valid until tg_writer_free
+	// cellMu guards cell and progress against Close only; SetDeadline and
+	// Progress read-lock it and never wait for a running add or commit
+	// (which hold mu, not cellMu).
+	cellMu   sync.RWMutex
+	cell     *int64  // Rust-owned deadline cell, valid until tg_writer_free
+	progress *uint64 // Rust-owned progress counter, valid until tg_writer_free
+	// final is the counter's last value, kept by Close.
+	final uint64
 }
 
 // AddResult reports one AddJSONLines call. Bad counts every rejected line;
@@ -39,7 +44,11 @@ type LineError struct {
 }
 
 func newWriter(h *C.TgWriter) *Writer {
-	return &Writer{h: h, cell: (*int64)(unsafe.Pointer(C.tg_writer_deadline_cell(h)))}
+	return &Writer{
+		h:        h,
+		cell:     (*int64)(unsafe.Pointer(C.tg_writer_deadline_cell(h))),
+		progress: (*uint64)(unsafe.Pointer(C.tg_writer_progress_cell(h))),
+	}
 }
 
 // ClockNow returns the current time, in nanoseconds, on the clock the
@@ -56,6 +65,23 @@ func (w *Writer) SetDeadline(ns int64) {
 	if w.cell != nil {
 		atomic.StoreInt64(w.cell, ns)
 	}
+}
+
+// Progress returns a counter of the work the writer has done: it grows
+// with each document admitted, added or indexed, each delete queued, each
+// file opened for writing and each 64 KiB written, each atomic file write
+// and each commit step. It never grows while the writer waits (on a lock
+// held by another process, on a hung share), so a caller that sees it
+// stand still for long knows the writer is stuck, whatever the lease says.
+// It is an atomic load from the Rust-side counter, not a cgo call, and
+// never waits for a running call. After Close it returns the last value.
+func (w *Writer) Progress() uint64 {
+	w.cellMu.RLock()
+	defer w.cellMu.RUnlock()
+	if w.progress == nil {
+		return w.final
+	}
+	return atomic.LoadUint64(w.progress)
 }
 
 // AddJSONLines upserts one document per line of buf (blank lines skipped):
@@ -98,10 +124,17 @@ func (w *Writer) DeleteID(id string) error {
 }
 
 // Commit publishes pending work with payload stored in meta.json ("" = no
-// payload) and returns the commit opstamp. It fails with ErrFenced, and
-// commits nothing, when the committed payload is a JSON object whose numeric
-// "token" is greater than fenceToken; with ErrLeaseExpired when the
-// deadline has passed.
+// payload) and returns the commit opstamp. meta.json is replaced by a
+// compare-and-set, checked after the segments are written and again right
+// before the rename that publishes it. Commit commits nothing, and
+// abandons the writer, when
+//   - the deadline has passed: ErrLeaseExpired;
+//   - the committed payload's numeric "token" is greater than fenceToken,
+//     or equals a nonzero fenceToken under another "grant" string than
+//     payload's (when payload has one): ErrFenced, a newer holder exists;
+//   - meta.json is not byte for byte the one the writer opened from (or
+//     last published): changed by another writer, missing or unreadable:
+//     ErrConflict; reopen the index and a writer, and retry.
 func (w *Writer) Commit(payload string, fenceToken uint64) (opstamp uint64, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -128,6 +161,10 @@ func (w *Writer) Close() error {
 	}
 	w.cellMu.Lock()
 	w.cell = nil
+	if w.progress != nil {
+		w.final = atomic.LoadUint64(w.progress)
+		w.progress = nil
+	}
 	w.cellMu.Unlock()
 	C.tg_writer_free(w.h)
 	w.h = nil
