@@ -9,7 +9,7 @@ use tantivy::{Index, IndexWriter, Term};
 
 use crate::error::{
     BResult, BridgeError, TG_ERR_CONFLICT, TG_ERR_CORRUPT_INDEX, TG_ERR_INVALID_ARGUMENT,
-    TG_ERR_IO, TG_ERR_SCHEMA_MISMATCH,
+    TG_ERR_IO, TG_ERR_SCHEMA_MISMATCH, TG_ERR_WRITER_LOCK_BUSY,
 };
 use crate::fenced_dir::{CommitGuard, FencedDirectory};
 use crate::id_delete::IdQuery;
@@ -162,8 +162,10 @@ impl TgWriter {
                         abandoned: None,
                     });
                 }
-                // meta.json did not change: the error is the writer's own.
+                // meta.json did not change, or another writer of this host
+                // holds the lock: the error is the writer's own.
                 (Err(e), Ok(Some(after))) if after == before => return Err(at(e)),
+                (Err(e), _) if e.code == TG_ERR_WRITER_LOCK_BUSY => return Err(at(e)),
                 (_, after) => {
                     // Dropped here: the writer lock is released before the retry.
                     changes.push(match after {
