@@ -51,13 +51,19 @@ type Grant interface {
 
 // Identity says who asks for the lease, with what a waiter on the same host
 // needs to prove the holder dead: the host (name, machine id, boot id, PID
-// namespace) and the process (PID and its start time, against PID reuse).
+// namespace, and the host nonce that proves them) and the process (PID and
+// its start time, against PID reuse).
 type Identity struct {
 	Owner     string `json:"owner"`
 	Hostname  string `json:"hostname"`
 	MachineID string `json:"machine_id,omitempty"`
 	BootID    string `json:"boot_id,omitempty"`
 	PIDNS     string `json:"pid_ns,omitempty"`
+	// HostNonce is random per boot of the host, kept on a per-boot memory
+	// file system (hostnonce.go): a waiter whose own nonce is the same
+	// knows the record was written on this boot of this machine. Empty
+	// when the holder had none: then it is never judged dead.
+	HostNonce string `json:"host_nonce,omitempty"`
 	PID       int    `json:"pid"`
 	// StartTime identifies the process instance behind PID (Linux: start
 	// time in clock ticks since boot; Windows: creation time).

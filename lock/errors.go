@@ -16,6 +16,11 @@ var (
 	// could no longer be proven valid.
 	ErrLeaseLost = errors.New("lease lost")
 
+	// ErrStalled is matched, together with ErrLeaseLost, by the error of a
+	// lease that ended because the guarded work reported no progress within
+	// the stall timeout (WithStallTimeout).
+	ErrStalled = errors.New("guarded work made no progress")
+
 	// ErrNotProvablyDead is returned by Break without force when the holder
 	// cannot be proven dead from this host.
 	ErrNotProvablyDead = errors.New("holder is not provably dead")

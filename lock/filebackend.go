@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -27,6 +28,10 @@ type fileBackend struct {
 	last  view // the latest reading, for Wait to know what to watch
 	self  Identity
 	watch *watcher
+
+	// floor, if set, gives a token every grant must exceed (the index's
+	// committed token): see WithTokenFloor.
+	floor func(context.Context) (uint64, error)
 }
 
 func newFileBackend(dir string, log *slog.Logger, clock Clock) *fileBackend {
@@ -49,26 +54,39 @@ func (b *fileBackend) Attempt(ctx context.Context, id Identity, lease time.Durat
 	}
 	b.last = v
 	if !v.live() {
-		return b.grant(v.gen+1, id, lease)
+		floor, err := b.tokenFloor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b.grantNext(v, floor, id, lease)
 	}
 	if v.recErr == nil && judgeHolder(v.rec, id) == fateDead {
+		floor, err := b.tokenFloor(ctx)
+		if err != nil {
+			return nil, err
+		}
 		if err := b.end(v, markerExpired); err != nil {
 			return nil, err
 		}
 		b.log.Info("lock: ended the lease of a dead holder", "token", v.gen, "owner", v.rec.Owner, "pid", v.rec.PID)
-		return b.grant(v.gen+1, id, lease)
+		return b.grantNext(v, floor, id, lease)
 	}
 	now := time.Now()
 	if !b.watching || b.watchKey != v.key() {
 		b.watching, b.watchKey, b.watchSince = true, v.key(), now
 	}
 	// The holder may run with a longer lease than ours: wait for the longer.
-	effective := lease
-	if v.recErr == nil && v.rec.lease() > effective {
-		effective = v.rec.lease()
-	}
+	// Without its record, the declared durations bound it. The reading that
+	// decides here is never the first one that showed this state (that one
+	// started the watch), so its listing began after gen existed, and with
+	// it the holder's lease-<ms>, made before gen.
+	effective := v.holderLease(lease)
 	if now.Sub(b.watchSince) < effective+safetyMargin(effective) {
 		return nil, &HeldError{Holder: b.status(v, lease)}
+	}
+	floor, err := b.tokenFloor(ctx)
+	if err != nil {
+		return nil, err
 	}
 	// Several waiters may get here at once; the mkdir in end picks one.
 	if err := b.end(v, markerExpired); err != nil {
@@ -80,7 +98,136 @@ func (b *fileBackend) Attempt(ctx context.Context, id Identity, lease time.Durat
 	} else {
 		b.log.Info("lock: ended an expired lease", "token", v.gen, "owner", v.rec.Owner)
 	}
-	return b.grant(v.gen+1, id, lease)
+	return b.grantNext(v, floor, id, lease)
+}
+
+// tokenFloor asks the floor function, if any, for the token the next grant
+// must exceed. It is asked right before a grant, never while waiting.
+func (b *fileBackend) tokenFloor(ctx context.Context) (uint64, error) {
+	if b.floor == nil {
+		return 0, nil
+	}
+	f, err := b.floor(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("lock: token floor: %w", err)
+	}
+	if f == math.MaxUint64 {
+		return 0, fmt.Errorf("lock: token floor %d: no token above it", f)
+	}
+	return f, nil
+}
+
+// grantNext grants the generation after v's, with a token above floor.
+// Normally floor is at most v.gen (the index cannot have seen a token the
+// lease folder never granted) and this is one grant. When the lease folder
+// was lost or restored from an older copy, floor is higher: the generation
+// after v's is still won first, by the mkdir every contender races for, and
+// only while holding it is floor+1 made (see jump).
+func (b *fileBackend) grantNext(v view, floor uint64, id Identity, lease time.Duration) (Grant, error) {
+	g, err := b.grant(v.gen+1, id, lease)
+	if err != nil || floor <= v.gen {
+		return g, err
+	}
+	claim := g.(*fileGrant)
+	b.log.Warn("lock: the index has seen a higher token than the lease folder: skipping ahead",
+		"folder_token", v.gen, "index_token", floor)
+	return b.jump(claim, floor+1, id, lease)
+}
+
+// jump makes generation g above claim, a generation this process was just
+// granted, and then ends claim. Making a name far above the newest is not
+// decided by any race: it is safe only because claim, the newest
+// generation, is held by us meanwhile, so no one else makes a generation.
+// That is checked twice: no generation between claim and g may exist when
+// g is listed, and claim's next slot must still be ours to make after g
+// exists (a waiter that ended claim made it first). Then claim is marked
+// released; waiters see g as the newest.
+func (b *fileBackend) jump(claim *fileGrant, g uint64, id Identity, lease time.Duration) (Grant, error) {
+	giveBack := func(err error) (Grant, error) {
+		_ = claim.Release(context.Background())
+		return nil, err
+	}
+	rec, err := encodeRecord(ownerRecord{
+		Version: recordVersion, Token: g, Identity: id,
+		LeaseMS: durationMS(lease), AcquiredAt: b.clock.Now().UTC(),
+	})
+	if err != nil {
+		return giveBack(err)
+	}
+	staged, err := b.stageRecord(rec)
+	if err != nil {
+		return giveBack(err)
+	}
+	defer func() {
+		if staged != "" {
+			_ = os.Remove(staged)
+		}
+	}()
+	genDir := filepath.Join(b.root, numName(g))
+	if err := os.Mkdir(genDir, 0o777); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return giveBack(b.raced(b.last, lease))
+		}
+		return giveBack(err)
+	}
+	gr := &fileGrant{b: b, genDir: genDir, token: g}
+	fail := func(err error) (Grant, error) {
+		_ = gr.Release(context.Background())
+		return giveBack(vanished(err))
+	}
+	gens, err := listNumbers(b.root)
+	if err != nil {
+		return fail(err)
+	}
+	for _, n := range gens {
+		if n > claim.token && n != g {
+			return fail(b.raced(b.last, lease))
+		}
+	}
+	if err := syncDir(b.root); err != nil {
+		return fail(fmt.Errorf("lock: making token %d durable: %w", g, err))
+	}
+	if err := replaceFile(staged, filepath.Join(genDir, ownerFileName)); err != nil {
+		return fail(fmt.Errorf("lock: writing owner record: %w", err))
+	}
+	staged = ""
+	next := claim.slot + 1
+	if err := claim.mkslot(next); err != nil {
+		// claim was ended by someone else: g may lie above a successor.
+		_ = gr.Release(context.Background())
+		if errors.Is(err, ErrLeaseLost) {
+			return nil, b.raced(b.last, lease)
+		}
+		return nil, fmt.Errorf("lock: ending token %d for token %d: %w", claim.token, g, err)
+	}
+	claim.slot = next
+	if err := writeMarker(filepath.Join(claim.genDir, numName(next)), markerReleased); err != nil {
+		b.log.Debug("lock: marking a skipped token released", "token", claim.token, "error", err)
+	}
+	b.watching = false
+	for _, old := range gens {
+		if old+1 < g {
+			if err := os.RemoveAll(filepath.Join(b.root, numName(old))); err != nil {
+				b.log.Debug("lock: removing an old generation", "token", old, "error", err)
+			}
+		}
+	}
+	return gr, nil
+}
+
+// declare makes lease-<ms> for lease unless the reading already showed it:
+// before its grant, every contender has declared its lease duration, so a
+// waiter that cannot read the holder's record still knows a bound of its
+// lease. tguard never removes these folders.
+func (b *fileBackend) declare(lease time.Duration) error {
+	if b.last.declares(lease) {
+		return nil // the hot path: no syscall
+	}
+	err := os.Mkdir(filepath.Join(b.root, leaseName(lease)), 0o777)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("lock: declaring lease duration %v: %w", lease, err)
+	}
+	return nil
 }
 
 // errRaced means another process changed the lease between our reading and
@@ -100,7 +247,7 @@ func (b *fileBackend) raced(v view, lease time.Duration) error {
 func (b *fileBackend) end(v view, marker string) error {
 	genDir := filepath.Join(b.root, numName(v.gen))
 	slot := filepath.Join(genDir, numName(v.slot+1))
-	if err := os.Mkdir(slot, 0o755); err != nil {
+	if err := os.Mkdir(slot, 0o777); err != nil {
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrNotExist) {
 			return b.raced(v, 0)
 		}
@@ -136,7 +283,7 @@ func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, 
 	// generation without a record, which every waiter must wait out.
 	rec, err := encodeRecord(ownerRecord{
 		Version: recordVersion, Token: g, Identity: id,
-		LeaseMS: lease.Milliseconds(), AcquiredAt: b.clock.Now().UTC(),
+		LeaseMS: durationMS(lease), AcquiredAt: b.clock.Now().UTC(),
 	})
 	if err != nil {
 		return nil, err
@@ -150,10 +297,17 @@ func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, 
 			_ = os.Remove(staged)
 		}
 	}()
-	err = os.Mkdir(genDir, 0o755)
+	// Declared before the generation is made: whoever lists the
+	// generation lists the declaration too.
+	if err := b.declare(lease); err != nil {
+		return nil, err
+	}
+	// Folders 0777 and files 0666, and the umask decides: another account
+	// sharing the index must be able to take the lease.
+	err = os.Mkdir(genDir, 0o777)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(b.root, 0o755); err == nil {
-			err = os.Mkdir(genDir, 0o755)
+		if err = os.MkdirAll(b.root, 0o777); err == nil {
+			err = os.Mkdir(genDir, 0o777)
 		}
 	}
 	if errors.Is(err, fs.ErrExist) {
@@ -167,7 +321,7 @@ func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, 
 	// name made twice would look unchanged to a waiter that saw the first.
 	fail := func(err error) (Grant, error) {
 		_ = gr.Release(context.Background())
-		return nil, err
+		return nil, vanished(err)
 	}
 	gens, err := listNumbers(b.root)
 	if err != nil {
@@ -198,6 +352,16 @@ func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, 
 	return gr, nil
 }
 
+// vanished turns an error saying that part of the lease folder was removed
+// during a grant (someone deleted the folder) into errViewChanged: read
+// again and retry.
+func vanished(err error) error {
+	if err != nil && errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %v", errViewChanged, err)
+	}
+	return err
+}
+
 // stageRecord writes the owner record to a temporary file in the lease
 // folder (not a number: no reader looks at it), creating the folder on
 // first use.
@@ -206,7 +370,7 @@ func (b *fileBackend) stageRecord(rec []byte) (string, error) {
 	path, err := stageFile(prefix, rec)
 	if errors.Is(err, fs.ErrNotExist) {
 		// First use of this folder: create the lease folder.
-		if err := os.MkdirAll(b.root, 0o755); err != nil {
+		if err := os.MkdirAll(b.root, 0o777); err != nil {
 			return "", err
 		}
 		path, err = stageFile(prefix, rec)
@@ -239,7 +403,7 @@ func (b *fileBackend) status(v view, lease time.Duration) Status {
 		s.Owner, s.Hostname, s.PID = v.rec.Owner, v.rec.Hostname, v.rec.PID
 		s.AcquiredAt, s.LeaseTime = v.rec.AcquiredAt, v.rec.lease()
 	} else {
-		s.LeaseTime = lease
+		s.LeaseTime = v.holderLease(lease)
 		s.RecordError = v.recErr.Error()
 	}
 	switch {
@@ -335,7 +499,7 @@ func (g *fileGrant) Release(context.Context) error {
 }
 
 func (g *fileGrant) mkslot(n uint64) error {
-	err := os.Mkdir(filepath.Join(g.genDir, numName(n)), 0o755)
+	err := os.Mkdir(filepath.Join(g.genDir, numName(n)), 0o777)
 	switch {
 	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%w: token %d was taken over (slot %d exists)", ErrLeaseLost, g.token, n)

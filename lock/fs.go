@@ -32,7 +32,9 @@ func writeFileAtomic(path string, data []byte) error {
 // suffix, for the caller to rename into place. Nothing is left on failure.
 func stageFile(prefix string, data []byte) (string, error) {
 	tmp := prefix + randomHex(6)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	// 0666 and the umask decide, as for every file in the index folder:
+	// another account sharing the index must be able to take the lease.
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return "", err
 	}

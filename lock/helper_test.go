@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,9 +61,19 @@ func helperLocker(dir string) (*Locker, error) {
 //	       "R token id" to the file LOG around a read-modify-write of the
 //	       counter in COUNTER. With NOLOCK=1 the lock is skipped (the
 //	       control run that must be caught).
+//
+// UMASK (octal) sets the child's umask first.
 func runHelper(mode string) int {
 	if mode == "exit" {
 		return 0
+	}
+	if u := os.Getenv("UMASK"); u != "" {
+		m, err := strconv.ParseUint(u, 8, 32)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "UMASK:", err)
+			return 3
+		}
+		syscall.Umask(int(m))
 	}
 	dir := os.Getenv("DIR")
 	l, err := helperLocker(dir)

@@ -6,10 +6,18 @@ import (
 )
 
 // hostIdentity is what tells two hosts apart and one boot of a host from the
-// next. It is read once per process.
+// next. It is read once per Locker.
 type hostIdentity struct {
 	Hostname, MachineID, BootID, PIDNS string
 }
+
+// hostNonceEnv names a folder to keep the host nonce in instead of the
+// usual places (on Linux it must be a tmpfs or ramfs). Tests use it to
+// simulate several hosts on one machine.
+const hostNonceEnv = "TGUARD_HOST_NONCE_DIR"
+
+// hostNonceBytes is the nonce's size: 16 random bytes, 32 hex digits.
+const hostNonceBytes = 16
 
 // selfIdentity builds the Identity of this process for owner.
 func selfIdentity(owner string) (Identity, error) {
@@ -29,6 +37,7 @@ func selfIdentity(owner string) (Identity, error) {
 		MachineID: host.MachineID,
 		BootID:    host.BootID,
 		PIDNS:     host.PIDNS,
+		HostNonce: hostNonce(),
 		PID:       pid,
 		StartTime: start,
 		Nonce:     randomHex(8),
@@ -39,22 +48,22 @@ func selfIdentity(owner string) (Identity, error) {
 type holderFate int
 
 const (
-	fateUnknown holderFate = iota // another host, or nothing provable: wait for expiry
-	fateAlive                     // same host, the very process is running
-	fateDead                      // same host, and the process is gone, reused, or the host rebooted
+	fateUnknown holderFate = iota // not provably this boot of this host: wait for expiry
+	fateAlive                     // this boot of this host, and the very process is running
+	fateDead                      // this boot of this host, and the process is gone or reused
 )
 
 // judgeHolder decides from this host whether the holder in rec is dead.
-// Only a holder on this host (same hostname, machine id and PID namespace)
-// can be judged; for any other the answer is fateUnknown.
+// Only a record provably written on this boot of this machine can be
+// judged: its host nonce (see hostnonce.go) is ours, and so are its boot id,
+// hostname, machine id and PID namespace. Hostname, machine id and PID
+// namespace alone collide across machines, and a boot id that differs
+// proves nothing about the holder (it may be another machine), so anything
+// else is fateUnknown, and waits for expiry.
 func judgeHolder(rec ownerRecord, self Identity) holderFate {
-	if rec.Hostname != self.Hostname || rec.MachineID != self.MachineID || rec.PIDNS != self.PIDNS {
-		return fateUnknown
-	}
-	if rec.BootID != "" && self.BootID != "" && rec.BootID != self.BootID {
-		return fateDead // this host rebooted since the grant: every process of then is gone
-	}
-	if rec.BootID != self.BootID || rec.PID <= 0 {
+	if self.HostNonce == "" || rec.HostNonce != self.HostNonce ||
+		rec.BootID != self.BootID || rec.Hostname != self.Hostname ||
+		rec.MachineID != self.MachineID || rec.PIDNS != self.PIDNS || rec.PID <= 0 {
 		return fateUnknown
 	}
 	alive, known := processAlive(rec.PID, rec.StartTime)

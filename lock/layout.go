@@ -3,15 +3,20 @@ package lock
 import (
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // The lease lives in one folder inside the guarded folder:
 //
 //	.tguard-lease/
+//	  lease-<ms>/       a lease duration in use: made by every contender
+//	                    before its grant, never removed by tguard
 //	  <G>/              generation G, made by mkdir: the grant of token G
 //	    owner.json      who was granted G (written after the grant, then never)
 //	    <k>/            slot k, made by mkdir: the holder's k-th renewal, or,
@@ -31,26 +36,47 @@ const (
 
 var markers = []string{markerReleased, markerExpired, markerBroken}
 
+// leasePrefix starts the name of a declared lease duration, lease-<ms>.
+const leasePrefix = "lease-"
+
 func numName(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// parseNum reads a canonical positive decimal name; "007", "0" and
+// anything else are not numbers of ours.
+func parseNum(name string) (uint64, bool) {
+	n, err := strconv.ParseUint(name, 10, 64)
+	return n, err == nil && n != 0 && name == numName(n)
+}
+
+// leaseName is the folder that declares the lease duration d.
+func leaseName(d time.Duration) string { return leasePrefix + strconv.FormatInt(durationMS(d), 10) }
 
 // listNumbers returns the numeric entries of dir, ascending. Other names
 // (temporary files, owner.json, markers) are not part of the order.
 func listNumbers(dir string) ([]uint64, error) {
+	nums, _, err := listRoot(dir)
+	return nums, err
+}
+
+// listRoot is one listing of the lease folder: the generations, ascending,
+// and the declared lease durations.
+func listRoot(dir string) (nums []uint64, declared []time.Duration, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var nums []uint64
 	for _, e := range entries {
 		name := e.Name()
-		n, err := strconv.ParseUint(name, 10, 64)
-		if err != nil || n == 0 || name != numName(n) {
-			continue // not ours, or "007": only canonical names count
+		if n, ok := parseNum(name); ok {
+			nums = append(nums, n)
+		} else if ms, ok := strings.CutPrefix(name, leasePrefix); ok {
+			if n, ok := parseNum(ms); ok && n <= math.MaxInt64 {
+				declared = append(declared, msDuration(int64(n)))
+			}
 		}
-		nums = append(nums, n)
 	}
 	slices.Sort(nums)
-	return nums, nil
+	return nums, declared, nil
 }
 
 func maxNumber(nums []uint64) uint64 {
@@ -81,7 +107,7 @@ func markerIn(dir string) (string, error) {
 // had looked up was measured to fail with ENOENT. A marker that is already
 // there is fine: its existence is all it says.
 func writeMarker(dir, marker string) error {
-	f, err := os.OpenFile(filepath.Join(dir, marker), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, marker), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if errors.Is(err, fs.ErrExist) {
 		return nil
 	}

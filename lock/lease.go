@@ -20,6 +20,7 @@ type Lease struct {
 	cfg *config
 
 	deadline atomic.Int64 // monoNow nanoseconds; the lease is valid before it
+	progress atomic.Int64 // monoNow nanoseconds of the last Progress, or of the grant
 
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
@@ -38,6 +39,7 @@ func newLease(g Grant, cfg *config, stamp time.Duration) *Lease {
 		done: make(chan struct{}), stop: make(chan struct{}), renewed: make(chan struct{}),
 	}
 	l.deadline.Store(int64(l.deadlineFrom(stamp)))
+	l.progress.Store(int64(stamp))
 	go l.renewLoop()
 	go l.watchdog()
 	return l
@@ -47,6 +49,16 @@ func newLease(g Grant, cfg *config, stamp time.Duration) *Lease {
 // earliest moment a waiter may take over (stamp + lease + margin).
 func (l *Lease) deadlineFrom(stamp time.Duration) time.Duration {
 	return stamp + l.cfg.lease - safetyMargin(l.cfg.lease)
+}
+
+// Progress records that the guarded work made progress now. With
+// WithStallTimeout, a lease whose work reports no progress for the timeout
+// stops renewing and ends. It costs a clock read and an atomic store.
+func (l *Lease) Progress() { l.progress.Store(int64(monoNow())) }
+
+// untilStall is the time left before the work counts as stalled.
+func (l *Lease) untilStall() time.Duration {
+	return time.Duration(l.progress.Load()) + l.cfg.stall - monoNow()
 }
 
 // Token is the fencing token of this grant: strictly greater than every
@@ -132,17 +144,37 @@ func (l *Lease) extend(stamp time.Duration) {
 // renewLoop renews every renew interval. A failed renewal is retried
 // sooner; a renewal that proves the lease taken ends it at once. Whether the
 // renewal goes through or hangs, the watchdog ends the lease at its deadline.
+//
+// With a stall timeout, the loop also ends the lease when the work has
+// reported no progress for that long, and never renews a stalled lease: it
+// ends without a release, so others take over after it expires.
 func (l *Lease) renewLoop() {
 	defer close(l.renewed)
 	t := time.NewTimer(l.nextRenewal())
 	defer t.Stop()
+	var st *time.Timer
+	var stalled <-chan time.Time // nil without a stall timeout: never ready
+	if l.cfg.stall > 0 {
+		st = time.NewTimer(max(l.untilStall(), 0))
+		defer st.Stop()
+		stalled = st.C
+	}
 	for {
 		select {
 		case <-l.stop:
 			return
 		case <-l.done:
 			return
+		case <-stalled:
+			if l.endIfStalled() {
+				return
+			}
+			st.Reset(l.untilStall()) // progress was reported meanwhile
+			continue
 		case <-t.C:
+		}
+		if l.endIfStalled() {
+			return
 		}
 		stamp := monoNow()
 		ctx, cancel := context.WithTimeout(l.ctx, max(l.Remaining(), 0))
@@ -160,6 +192,16 @@ func (l *Lease) renewLoop() {
 			t.Reset(max(min(l.cfg.renew/4, l.Remaining()/4), time.Millisecond))
 		}
 	}
+}
+
+// endIfStalled ends the lease with ErrStalled when a stall timeout is set
+// and no progress was reported within it.
+func (l *Lease) endIfStalled() bool {
+	if l.cfg.stall <= 0 || l.untilStall() > 0 {
+		return false
+	}
+	l.end(fmt.Errorf("%w: %w: none reported for %v", ErrLeaseLost, ErrStalled, l.cfg.stall))
+	return true
 }
 
 // nextRenewal is the renew interval, or less when a slow grant or renewal

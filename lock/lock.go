@@ -38,7 +38,9 @@ func New(dir string, opts ...Option) (*Locker, error) {
 		if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 			return nil, fmt.Errorf("lock: %s is %w", dir, ErrNotFolder)
 		}
-		b = newFileBackend(dir, cfg.log, cfg.clock)
+		fb := newFileBackend(dir, cfg.log, cfg.clock)
+		fb.floor = cfg.floor
+		b = fb
 	}
 	return &Locker{dir: dir, cfg: cfg, b: b, self: self}, nil
 }

@@ -272,21 +272,39 @@ func procState(t *testing.T, pid int) string {
 	return ""
 }
 
-// Defect 4, PID reuse: a record naming this host and a live PID whose start
-// time differs is a dead holder.
-func TestReusedPIDIsDead(t *testing.T) {
+// Defect 4, PID reuse, and issue 10 case 3: only a record provably written
+// on this boot of this machine (same host nonce, boot id, hostname, machine
+// id, PID namespace) is judged; a live PID whose start time differs is a
+// dead holder; anything else is unknown, never dead.
+func TestJudgeHolder(t *testing.T) {
 	self, err := selfIdentity("x")
 	require.NoError(t, err)
-	rec := ownerRecord{Version: recordVersion, Token: 1, Identity: self, LeaseMS: 1000}
-	assert.Equal(t, fateAlive, judgeHolder(rec, self))
+	self.HostNonce = randomHex(hostNonceBytes) // whatever this machine offers
+	base := ownerRecord{Version: recordVersion, Token: 1, Identity: self, LeaseMS: 1000}
+	assert.Equal(t, fateAlive, judgeHolder(base, self))
+	rec := base
 	rec.StartTime++
-	assert.Equal(t, fateDead, judgeHolder(rec, self))
-	rec.StartTime--
-	rec.BootID = "another-boot"
-	assert.Equal(t, fateDead, judgeHolder(rec, self), "the host rebooted since the grant")
-	rec.BootID = self.BootID
-	rec.Hostname = "elsewhere"
-	assert.Equal(t, fateUnknown, judgeHolder(rec, self), "another host is never judged")
+	assert.Equal(t, fateDead, judgeHolder(rec, self), "the PID was reused")
+
+	for name, change := range map[string]func(*ownerRecord){
+		"another boot id":       func(r *ownerRecord) { r.BootID = "another-boot" },
+		"another host nonce":    func(r *ownerRecord) { r.HostNonce = randomHex(hostNonceBytes) },
+		"no host nonce":         func(r *ownerRecord) { r.HostNonce = "" },
+		"another hostname":      func(r *ownerRecord) { r.Hostname = "elsewhere" },
+		"another machine id":    func(r *ownerRecord) { r.MachineID = "m2" },
+		"another PID namespace": func(r *ownerRecord) { r.PIDNS = "pid:[1]" },
+		"no PID":                func(r *ownerRecord) { r.PID = 0 },
+	} {
+		rec := base
+		rec.StartTime++ // dead, if it were judged
+		change(&rec)
+		assert.Equal(t, fateUnknown, judgeHolder(rec, self), name)
+	}
+	noNonce := self
+	noNonce.HostNonce = ""
+	rec = base
+	rec.HostNonce, rec.StartTime = "", rec.StartTime+1
+	assert.Equal(t, fateUnknown, judgeHolder(rec, noNonce), "without a nonce this host proves nothing")
 }
 
 // Defect 5 and foreign hosts: a holder on another host (own UTS namespace)
@@ -502,7 +520,7 @@ func TestBadEnvironments(t *testing.T) {
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		assert.Equal(t, []string{"2", "3"}, names)
+		assert.Equal(t, []string{"2", "3", "lease-30000"}, names, "and the declared lease duration")
 	})
 }
 

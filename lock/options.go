@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,8 @@ type config struct {
 	log        *slog.Logger
 	clock      Clock
 	backend    Backend
+	floor      func(context.Context) (uint64, error)
+	stall      time.Duration
 }
 
 // Option configures a Locker. Options are validated by New.
@@ -113,6 +116,41 @@ func WithBackend(b Backend) Option {
 	}
 }
 
+// WithTokenFloor sets a function that returns a token every grant must
+// exceed: the token of the guarded data's last commit. The Locker calls it
+// right before each grant it is about to make (never while it waits) and
+// grants a token above both it and the lease folder's last one, so a lease
+// folder that was deleted or restored from an older copy cannot hand out a
+// token the data has already seen. Generation folder names then skip ahead.
+// An error from floor fails the attempt: Acquire retries it when it is a
+// transient I/O error, and returns it otherwise. Only the file backend
+// supports it.
+func WithTokenFloor(floor func(ctx context.Context) (uint64, error)) Option {
+	return func(c *config) error {
+		if floor == nil {
+			return errors.New("lock: nil token floor")
+		}
+		c.floor = floor
+		return nil
+	}
+}
+
+// WithStallTimeout makes the lease end when the guarded work has reported
+// no progress (Lease.Progress) for d, counted from the grant: the renewal
+// loop stops renewing and the lease ends with an error matching both
+// ErrLeaseLost and ErrStalled. The generation is not released (the stuck
+// work may resume and write): other owners take over once it expires. 0,
+// the default, turns it off.
+func WithStallTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("lock: stall timeout %v: must not be negative", d)
+		}
+		c.stall = d
+		return nil
+	}
+}
+
 func newConfig(opts []Option) (*config, error) {
 	c := &config{lease: DefaultLeaseDuration, clock: systemClock{}, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
@@ -125,6 +163,9 @@ func newConfig(opts []Option) (*config, error) {
 	}
 	if c.renew > c.lease/2 {
 		return nil, fmt.Errorf("lock: renew interval %v: must be at most half the lease (%v)", c.renew, c.lease)
+	}
+	if c.floor != nil && c.backend != nil {
+		return nil, errors.New("lock: a token floor needs the file backend")
 	}
 	if c.backoffMin == 0 {
 		c.backoffMin, c.backoffMax = 2*time.Millisecond, min(time.Second, max(c.lease/8, 2*time.Millisecond))

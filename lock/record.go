@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -13,6 +14,11 @@ import (
 // record of a newer version is unreadable to it, and so treated as held by an
 // unknown owner until it expires: an old binary never takes over early from
 // a newer one.
+//
+// host_nonce was added to version 1 without a new version: builds before it
+// refuse a record with that field as unknown, which is the same outcome as a
+// newer version (held until expiry), and this build still reads their
+// records (no nonce: never judged dead).
 const recordVersion = 1
 
 // maxRecordSize bounds what is read of an owner record; a larger file is
@@ -33,7 +39,19 @@ type ownerRecord struct {
 
 var errBadRecord = errors.New("bad owner record")
 
-func (r ownerRecord) lease() time.Duration { return time.Duration(r.LeaseMS) * time.Millisecond }
+func (r ownerRecord) lease() time.Duration { return msDuration(r.LeaseMS) }
+
+// durationMS is d in whole milliseconds, rounded up: a lease written down
+// is never shorter than the holder's.
+func durationMS(d time.Duration) int64 { return int64((d + time.Millisecond - 1) / time.Millisecond) }
+
+// msDuration is ms milliseconds, saturating instead of overflowing.
+func msDuration(ms int64) time.Duration {
+	if ms > int64(math.MaxInt64/time.Millisecond) {
+		return math.MaxInt64
+	}
+	return time.Duration(ms) * time.Millisecond
+}
 
 func encodeRecord(r ownerRecord) ([]byte, error) {
 	b, err := json.Marshal(r)

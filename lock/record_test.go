@@ -12,6 +12,7 @@ import (
 func TestRecordRoundTrip(t *testing.T) {
 	self, err := selfIdentity("owner-1")
 	require.NoError(t, err)
+	self.HostNonce = "00112233445566778899aabbccddeeff"
 	in := ownerRecord{Version: recordVersion, Token: 7, Identity: self, LeaseMS: 30000,
 		AcquiredAt: time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)}
 	b, err := encodeRecord(in)
@@ -45,6 +46,7 @@ func TestRecordFutureVersionNamed(t *testing.T) {
 // record or errBadRecord, and never panics.
 func FuzzParseRecord(f *testing.F) {
 	f.Add([]byte(`{"v":1,"token":3,"owner":"a","hostname":"h","pid":12,"nonce":"n","lease_ms":30000,"acquired_at":"2026-11-26T04:00:00Z"}`))
+	f.Add([]byte(`{"v":1,"token":3,"owner":"a","hostname":"h","pid":12,"host_nonce":"00112233445566778899aabbccddeeff","nonce":"n","lease_ms":30000}`))
 	f.Add([]byte(`{"v":2,"token":3}`))
 	f.Add([]byte(``))
 	f.Add([]byte{0xff, 0xfe, 0})

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -17,6 +18,29 @@ type view struct {
 	rec    ownerRecord
 	recErr error     // why owner.json could not be read, nil if rec is good
 	seenAt time.Time // modification time of the newest part of gen, for Status
+	// declared are the lease durations named by lease-<ms> folders in the
+	// same listing that gave gen: every contender declares its own before
+	// its grant, so they bound the holder's lease when rec cannot be read.
+	declared []time.Duration
+}
+
+// declares reports whether the listing showed lease-<ms> for d.
+func (v view) declares(d time.Duration) bool {
+	return slices.Contains(v.declared, msDuration(durationMS(d)))
+}
+
+// holderLease bounds the lease of gen's holder, for a waiter whose own lease
+// is own. A readable record names the holder's lease itself (the holder
+// writes its own, and the record is never changed); without one, the
+// longest declared duration bounds it.
+func (v view) holderLease(own time.Duration) time.Duration {
+	if v.recErr == nil {
+		return max(own, v.rec.lease())
+	}
+	for _, d := range v.declared {
+		own = max(own, d)
+	}
+	return own
 }
 
 // live reports whether gen is held (or may be: an unreadable record is held).
@@ -33,10 +57,11 @@ func (v view) key() viewKey { return viewKey{v.gen, v.slot} }
 // view is made by an exclusive mkdir, which fails if the view was stale.
 func readView(root string) (view, error) {
 	var v view
-	gens, err := listNumbers(root)
+	gens, declared, err := listRoot(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return v, nil
 	}
+	v.declared = declared
 	if err != nil {
 		return v, err
 	}
