@@ -199,9 +199,23 @@ func newLockExecCmd(g *globals) *cobra.Command {
 		Short: "Run a command while holding the lease, like flock(1)",
 		Long: `Acquire the lease, run CMD with TGUARD_FENCING_TOKEN and TGUARD_OWNER in its
 environment, release the lease, and exit with CMD's exit code. The index
-folder is created if missing. Not acquired within --wait: exit 75. If the
-lease is lost while CMD runs, CMD gets SIGTERM (SIGKILL 10 s later) and tguard
-exits 76.`,
+folder is created if missing. Not acquired within --wait: exit 75.
+
+Nothing CMD starts may outlive the lease. CMD runs in its own process group
+(the terminal's foreground group when tguard has the terminal); SIGINT,
+SIGTERM and SIGHUP sent to tguard are passed on to the whole group. When CMD
+exits, what it left running in its group is killed before the lease is
+released. If tguard dies, the group is killed with it (Linux: a parent-death
+signal and a sentinel process in the group; Windows: a job object).
+
+If the lease is lost while CMD runs (broken or taken over), the group gets
+SIGTERM at once and SIGKILL lease/20 later, never after the lease's deadline;
+tguard exits 76. If renewals keep failing, the group gets SIGTERM lease/20
+before the deadline and SIGKILL lease/40 before it, and tguard exits 76.
+
+A stopped tguard (SIGSTOP, a debugger) cannot stop CMD, nor is a process
+that leaves CMD's group (setsid) killed: a CMD that writes must fence its
+writes with TGUARD_FENCING_TOKEN.`,
 		Args: minArgs(1, "a command to run after --"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireIndex(dir); err != nil {
@@ -232,48 +246,27 @@ func runLocked(ctx context.Context, g *globals, dir string, lf *leaseFlags, args
 		case <-waitCtx.Done():
 		}
 	}()
+	ch := newChild()
 	l, lease, err := lf.acquire(waitCtx, g, dir)
 	cancel()
 	if err != nil {
+		ch.abort()
 		return err
 	}
 	defer l.Close()
 	defer lease.Release(context.Background())
 
-	child := exec.Command(args[0], args[1:]...)
-	child.Stdin, child.Stdout, child.Stderr = os.Stdin, g.stdout, g.stderr
-	child.Env = append(os.Environ(),
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, g.stdout, g.stderr
+	cmd.Env = append(os.Environ(),
 		"TGUARD_FENCING_TOKEN="+strconv.FormatUint(lease.Token(), 10),
 		"TGUARD_OWNER="+l.Owner())
-	if err := child.Start(); err != nil {
+	if err := ch.start(cmd); err != nil {
 		return fmt.Errorf("starting %s: %w", args[0], err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- child.Wait() }()
-
-	var waitErr error
-	lost := false
-loop:
-	for {
-		select {
-		case waitErr = <-exited:
-			break loop
-		case s := <-sigs:
-			_ = child.Process.Signal(s)
-		case <-lease.Done():
-			if errors.Is(lease.Err(), lock.ErrLeaseLost) && !lost {
-				lost = true
-				fmt.Fprintf(g.stderr, "tguard: lease lost (%v); stopping %s\n", lease.Err(), args[0])
-				_ = child.Process.Signal(syscall.SIGTERM)
-				go func() {
-					time.Sleep(10 * time.Second)
-					_ = child.Process.Kill()
-				}()
-			}
-		}
-	}
-	if lost {
-		return withCode(exitLeaseLost, fmt.Errorf("lease lost while %s ran: %v", args[0], lease.Err()))
+	waitErr, stopped := superviseChild(g, ch, sigs, lease, lf.lease, args[0])
+	if stopped != nil {
+		return withCode(exitLeaseLost, stopped)
 	}
 	if err := lease.Release(context.Background()); err != nil {
 		if errors.Is(err, lock.ErrLeaseLost) {
@@ -282,6 +275,83 @@ loop:
 		fmt.Fprintf(g.stderr, "tguard: warning: %v\n", err)
 	}
 	return childExit(waitErr)
+}
+
+// superviseChild waits for the command ch to exit, passing signals on, and
+// stops it when the lease is lost or about to be: SIGTERM, then SIGKILL
+// before the lease's deadline on this process's clock (lease.Remaining),
+// as stopLeads says. It returns cmd.Wait's result and, if tguard stopped
+// the command for the lease, why.
+func superviseChild(g *globals, ch *child, sigs <-chan os.Signal, lease *lock.Lease, dur time.Duration, name string) (waitErr, stopped error) {
+	termLead, killLead := stopLeads(dur)
+	term := time.NewTimer(max(lease.Remaining()-termLead, 0))
+	defer term.Stop()
+	var kill *time.Timer
+	var killC <-chan time.Time
+	armKill := func(d time.Duration) {
+		if kill == nil {
+			kill = time.NewTimer(max(d, 0))
+		} else {
+			kill.Reset(max(d, 0))
+		}
+		killC = kill.C
+	}
+	defer func() {
+		if kill != nil {
+			kill.Stop()
+		}
+	}()
+	leaseDone := lease.Done()
+	for {
+		select {
+		case err := <-ch.exited:
+			return err, stopped
+		case s := <-sigs:
+			ch.signal(s)
+		case <-leaseDone:
+			leaseDone = nil
+			if !errors.Is(lease.Err(), lock.ErrLeaseLost) {
+				continue
+			}
+			// Lost: a renewal found the lease broken or taken over, or
+			// its deadline passed. SIGKILL after a short grace, never
+			// after the deadline, and never later than a SIGKILL already
+			// planned.
+			wait := min(termLead, lease.Remaining()-killLead)
+			if stopped == nil {
+				stopped = fmt.Errorf("lease lost while %s ran: %v", name, lease.Err())
+				fmt.Fprintf(g.stderr, "tguard: lease lost (%v); stopping %s: SIGTERM now, SIGKILL in %v\n",
+					lease.Err(), name, max(wait, 0).Round(time.Millisecond))
+				ch.terminate()
+				term.Stop()
+			}
+			armKill(wait)
+		case <-term.C:
+			rem := lease.Remaining()
+			if rem > termLead {
+				term.Reset(rem - termLead) // renewed since
+				continue
+			}
+			if stopped != nil {
+				continue
+			}
+			stopped = fmt.Errorf("lease not renewed: %s stopped before the lease's deadline", name)
+			fmt.Fprintf(g.stderr, "tguard: lease not renewed and its deadline is in %v; stopping %s: SIGTERM now, SIGKILL in %v\n",
+				max(rem, 0).Round(time.Millisecond), name, max(rem-killLead, 0).Round(time.Millisecond))
+			ch.terminate()
+			armKill(rem - killLead)
+		case <-killC:
+			if rem := lease.Remaining(); lease.Err() == nil && rem > killLead {
+				// Renewed after all: the command is stopping on its
+				// own; SIGKILL only if it is still there before the new
+				// deadline.
+				kill.Reset(rem - killLead)
+				continue
+			}
+			ch.kill()
+			killC = nil
+		}
+	}
 }
 
 // childExit turns the child's end into tguard's: its exit code, or 128+N
