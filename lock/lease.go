@@ -20,7 +20,7 @@ type Lease struct {
 	cfg *config
 
 	deadline atomic.Int64 // monoNow nanoseconds; the lease is valid before it
-	progress atomic.Int64 // monoNow nanoseconds of the last Progress, or of the grant
+	progress atomic.Int64 // sinceStart nanoseconds of the last Progress, or of the grant
 
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
@@ -39,7 +39,7 @@ func newLease(g Grant, cfg *config, stamp time.Duration) *Lease {
 		done: make(chan struct{}), stop: make(chan struct{}), renewed: make(chan struct{}),
 	}
 	l.deadline.Store(int64(l.deadlineFrom(stamp)))
-	l.progress.Store(int64(stamp))
+	l.progress.Store(int64(sinceStart()))
 	go l.renewLoop()
 	go l.watchdog()
 	return l
@@ -53,13 +53,20 @@ func (l *Lease) deadlineFrom(stamp time.Duration) time.Duration {
 
 // Progress records that the guarded work made progress now. With
 // WithStallTimeout, a lease whose work reports no progress for the timeout
-// stops renewing and ends. It costs a clock read and an atomic store.
-func (l *Lease) Progress() { l.progress.Store(int64(monoNow())) }
+// stops renewing and ends. It is safe to call from any goroutine and costs
+// a clock read and an atomic store.
+func (l *Lease) Progress() { l.progress.Store(int64(sinceStart())) }
 
 // untilStall is the time left before the work counts as stalled.
 func (l *Lease) untilStall() time.Duration {
-	return time.Duration(l.progress.Load()) + l.cfg.stall - monoNow()
+	return time.Duration(l.progress.Load()) + l.cfg.stall - sinceStart()
 }
+
+// sinceStart reads Go's monotonic clock (vDSO, tens of nanoseconds, where
+// monoNow's CLOCK_BOOTTIME is a system call): a stall is judged on it. It
+// does not count a suspend, which is no stall of the work; the deadline,
+// which must count one, stays on monoNow.
+func sinceStart() time.Duration { return time.Since(processStart) }
 
 // Token is the fencing token of this grant: strictly greater than every
 // token granted before for this folder. Store it with every write that must
