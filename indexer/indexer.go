@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
+	"slices"
 	"time"
 
 	"github.com/tguard/tguard/bridge"
@@ -29,7 +29,8 @@ type Indexer struct {
 
 // New returns an Indexer for the index folder dir, applying journal j.
 func New(dir string, j *Journal, opts ...Option) (*Indexer, error) {
-	cfg := &config{memory: DefaultMemoryBudget, batchDocs: DefaultBatchDocs, log: slog.New(slog.DiscardHandler)}
+	cfg := &config{memory: DefaultMemoryBudget, batchDocs: DefaultBatchDocs, stall: DefaultStallTimeout,
+		log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		if err := o(cfg); err != nil {
 			return nil, err
@@ -39,7 +40,14 @@ func New(dir string, j *Journal, opts ...Option) (*Indexer, error) {
 		return nil, fmt.Errorf("indexer: memory budget %d for %d threads: at least %d bytes per thread",
 			cfg.memory, cfg.threads, minBytesPerThread)
 	}
-	l, err := lock.New(dir, cfg.lockOpts...)
+	// The token floor anchors the lease's tokens to the index; the stall
+	// timeout ends a lease whose writer stopped making progress. Both come
+	// after the caller's lock options so that they always apply.
+	lockOpts := append(slices.Clone(cfg.lockOpts), lock.WithTokenFloor(tokenFloor(dir)))
+	if cfg.stall > 0 {
+		lockOpts = append(lockOpts, lock.WithStallTimeout(cfg.stall))
+	}
+	l, err := lock.New(dir, lockOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,25 +113,53 @@ type FlushResult struct {
 
 // Flush acquires the lease, waiting as long as ctx allows, applies every
 // pending journal entry, commits with the lease's fencing token, and
-// releases. Entries are removed from the journal only after the commit that
-// records them; a crash anywhere leaves each entry applied exactly once in
-// the end. Errors match lock.ErrHeld (not acquired), lock.ErrLeaseLost (lost
-// while writing: nothing committed) or ErrFenced.
+// releases. Entries leave the journal only when a later grant reads them
+// in the index's last commit; a crash anywhere leaves each entry applied
+// exactly once in the end. Errors match lock.ErrHeld (not acquired),
+// lock.ErrLeaseLost (lost while writing: nothing committed) or ErrFenced
+// (the index was committed by a later lease, or changed under this writer
+// more often than it retries).
 func (ix *Indexer) Flush(ctx context.Context) (res FlushResult, err error) {
 	lease, err := ix.locker.Acquire(ctx)
 	if err != nil {
 		return res, err
 	}
-	res.Token = lease.Token()
 	defer func() {
 		if rerr := lease.Release(context.Background()); rerr != nil && err == nil && res.Committed {
 			// Committed under a valid lease; the release is housekeeping.
 			ix.cfg.log.Warn("indexer: release after commit", "error", rerr)
 		}
 	}()
-	res, err = ix.apply(lease, res)
+	// One grant nonce for this grant's commits: a commit with our token and
+	// another nonce is another grant's, and the bridge refuses to publish
+	// over it.
+	grant := newJournalID()
+	for attempt := 1; ; attempt++ {
+		res, err = ix.apply(lease, grant)
+		if !errors.Is(err, bridge.ErrConflict) || lease.Check() != nil {
+			break
+		}
+		if attempt == maxConflictRetries {
+			err = fmt.Errorf("%w: the index changed under this writer %d times while it held the lease: %v",
+				ErrFenced, attempt, err)
+			break
+		}
+		// meta.json changed after this writer opened it, under a token not
+		// above ours: another process published while we held the lease (a
+		// paused or force-broken holder that still believed in its lease).
+		// Nothing of ours was published; build again on what is there.
+		ix.cfg.log.Warn("indexer: the index changed under this writer; reopening", "attempt", attempt, "error", err)
+	}
 	return res, leaseFirst(lease, err)
 }
+
+func samePayload(a, b *string) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+// maxConflictRetries bounds how often one grant reopens the index after a
+// publish was refused because meta.json changed under the writer.
+const maxConflictRetries = 3
 
 // leaseFirst names a lost lease as the cause of a failure that came after
 // it: once the lease is gone, a successor may already have removed the
@@ -145,7 +181,10 @@ func leaseFirst(lease *lock.Lease, err error) error {
 	return err
 }
 
-func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error) {
+// apply is one attempt of Flush under lease: open, reconcile, apply,
+// commit.
+func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err error) {
+	res.Token = lease.Token()
 	// Opened after the grant: the metadata is the latest committed, never a
 	// view from before another holder's commit.
 	// Created (if new) under the lease's deadline and token.
@@ -163,12 +202,22 @@ func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error
 	if err != nil {
 		return res, err
 	}
-	if payload.Token > lease.Token() {
+	switch {
+	case payload.Token > lease.Token():
 		return res, fmt.Errorf("%w: index token %d, lease token %d", ErrFenced, payload.Token, lease.Token())
+	case payload.Token == lease.Token() && payload.Grant != "" && payload.Grant != grant:
+		return res, fmt.Errorf("%w: the index was committed by another grant of token %d (the lease folder was lost?)",
+			ErrFenced, lease.Token())
 	}
-	// Reconcile: what the last commit recorded as applied leaves the journal
-	// (a crash after a commit and before this may have left it there).
-	done := payload.Applied[ix.journal.ID()]
+	lease.Progress()
+	// Reconcile: what the index's last commit shows applied leaves the
+	// journal. This reading is a later grant's, so it confirms the
+	// journal's own earlier commits; entries it does not show are applied
+	// again.
+	done, err := ix.journal.Confirmed(payload)
+	if err != nil {
+		return res, fmt.Errorf("journal: %w", err)
+	}
 	if err := ix.journal.Applied(done); err != nil {
 		return res, fmt.Errorf("journal: %w", err)
 	}
@@ -182,7 +231,17 @@ func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error
 		return res, err
 	}
 	defer w.Close() // after a failure: abandons what was not committed
-	stop := ix.guardDeadline(lease, w)
+	// The writer opened meta.json as it was then, and its publish is
+	// checked against exactly that. The payload this commit builds on must
+	// be the same one: read again, and start over if another commit came
+	// in between the two readings.
+	if again, err := idx.Stats(); err != nil {
+		return res, err
+	} else if again.Opstamp != st.Opstamp || !samePayload(again.Payload, st.Payload) {
+		return res, fmt.Errorf("%w: meta.json changed while the writer was opening (opstamp %d, then %d)",
+			bridge.ErrConflict, st.Opstamp, again.Opstamp)
+	}
+	stop := ix.guardWriter(lease, w)
 	defer stop()
 
 	b := &Batcher{W: w, MaxDocs: ix.cfg.batchDocs, MaxBytes: DefaultBatchBytes, OnBad: func(s Skip) {
@@ -205,6 +264,7 @@ func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error
 		}
 		last = pending[len(pending)-1].Seq
 		res.Applied += len(pending)
+		lease.Progress()
 		if ix.cfg.progress != nil {
 			ix.cfg.progress(res.Applied)
 		}
@@ -214,27 +274,24 @@ func (ix *Indexer) apply(lease *lock.Lease, res FlushResult) (FlushResult, error
 	}
 	res.Bad = b.Bad
 
-	next := Payload{Token: lease.Token(), Applied: maps.Clone(payload.Applied)}
-	if next.Applied == nil {
-		next.Applied = map[string]uint64{}
-	}
-	next.Applied[ix.journal.ID()] = last
+	next := payload.next(lease.Token(), grant, ix.journal.ID(), last)
 	if err := lease.Check(); err != nil {
 		return res, err
 	}
 	// A pause here, after the last check in Go, is what the bridge's own
 	// deadline check and the fence at commit are for.
 	ix.hitFailpoint("before-commit")
-	// The bridge re-reads the committed token after preparing the commit
-	// and refuses if it is higher than ours: the smallest window we have.
+	// The bridge checks the deadline, the token and that meta.json is
+	// still the one this writer opened, right before the rename that
+	// publishes the commit.
 	if _, err := w.Commit(next.Encode(), lease.Token()); err != nil {
 		return res, mapWriteError(err)
 	}
 	res.Committed = true
 	ix.hitFailpoint("after-commit")
-	if err := ix.journal.Applied(last); err != nil {
-		// Committed; the next start reconciles from the payload.
-		ix.cfg.log.Warn("indexer: marking journal entries applied", "error", err)
+	if err := ix.journal.Committed(last, lease.Token()); err != nil {
+		// Committed; the next grant confirms from the payload all the same.
+		ix.cfg.log.Warn("indexer: noting the commit in the journal", "error", err)
 	}
 	return res, nil
 }
@@ -291,10 +348,13 @@ func deadlineNs(lease *lock.Lease) int64 {
 	return bridge.ClockNow() + int64(lease.Remaining())
 }
 
-// guardDeadline keeps the writer's deadline cell (read by Rust before every
+// guardWriter keeps the writer's deadline cell (read by Rust before every
 // batch and commit, without a cgo call from here) at the lease's deadline,
-// and moves it to the past the moment the lease ends.
-func (ix *Indexer) guardDeadline(lease *lock.Lease, w *bridge.Writer) (stop func()) {
+// moves it to the past the moment the lease ends, and tells the lease when
+// the writer made progress (Rust counts documents, deletes and bytes
+// written): a writer stuck inside Tantivy stops renewing the lease once
+// the stall timeout passes, so other hosts are not blocked for ever.
+func (ix *Indexer) guardWriter(lease *lock.Lease, w *bridge.Writer) (stop func()) {
 	set := func() { w.SetDeadline(deadlineNs(lease)) }
 	set()
 	quit := make(chan struct{})
@@ -303,6 +363,7 @@ func (ix *Indexer) guardDeadline(lease *lock.Lease, w *bridge.Writer) (stop func
 		defer close(finished)
 		t := time.NewTicker(min(max(lease.Remaining()/20, 5*time.Millisecond), 250*time.Millisecond))
 		defer t.Stop()
+		seen := w.Progress()
 		for {
 			select {
 			case <-lease.Done():
@@ -312,6 +373,10 @@ func (ix *Indexer) guardDeadline(lease *lock.Lease, w *bridge.Writer) (stop func
 				return
 			case <-t.C:
 				set()
+				if p := w.Progress(); p != seen {
+					seen = p
+					lease.Progress()
+				}
 			}
 		}
 	}()

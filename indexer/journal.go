@@ -229,15 +229,78 @@ func (j *Journal) Pending(after uint64, limit int) ([]Entry, error) {
 	return out, rows.Err()
 }
 
-// PendingCount is the number of entries not yet applied.
+// PendingCount is the number of entries no commit has recorded yet (the
+// entries of this journal's own last commit, kept until a later grant
+// confirms them, are not counted: see Unconfirmed).
 func (j *Journal) PendingCount() (int, error) {
+	mark, err := j.CommitMark()
+	if err != nil {
+		return 0, err
+	}
 	var n int
-	err := j.db.QueryRow("SELECT count(*) FROM entries").Scan(&n)
+	err = j.db.QueryRow("SELECT count(*) FROM entries WHERE seq > ?", mark.Seq).Scan(&n)
 	return n, err
 }
 
-// Applied drops the entries up to seq: a commit of the index recorded them.
-// When none are left, the file gives its free pages back.
+// Unconfirmed is the number of entries this journal's own commits recorded
+// that no later reading of the index has confirmed yet.
+func (j *Journal) Unconfirmed() (int, error) {
+	mark, err := j.CommitMark()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = j.db.QueryRow("SELECT count(*) FROM entries WHERE seq <= ?", mark.Seq).Scan(&n)
+	return n, err
+}
+
+// CommitMark is this journal's last commit as this journal saw it: the
+// highest sequence number and the token of the commit that recorded it
+// (zero if none). It is the writer's own word: it decides nothing alone,
+// only which entries count as pending for people, and whether a journal
+// missing from a payload was evicted (see Confirmed).
+func (j *Journal) CommitMark() (Mark, error) {
+	var m Mark
+	err := j.db.QueryRow(`SELECT
+		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'committed_seq'), 0),
+		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'committed_token'), 0)`).Scan(&m.Seq, &m.Token)
+	return m, err
+}
+
+// Committed records that a commit under token recorded the entries up to
+// seq. The entries stay: only a later grant's reading of the index
+// confirms them (a commit can be refused or overwritten after its writer
+// believed it landed: a paused holder, a force-broken lease).
+func (j *Journal) Committed(seq, token uint64) error {
+	_, err := j.db.Exec(`INSERT INTO meta(key, value) VALUES('committed_seq', ?), ('committed_token', ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, seq, token)
+	return err
+}
+
+// Confirmed is what the index, read under a later grant, proves applied of
+// this journal: its mark in p; or, when p no longer lists this journal
+// because the cap evicted it, this journal's own last commit if its token
+// is at or below the highest evicted token. That fallback rests on the
+// compare-and-set fence: a commit, once published, is in every later
+// payload until it is evicted, so a journal that published and is missing
+// was evicted. Anything else confirms nothing, and those entries are
+// applied again: the index does not show them.
+func (j *Journal) Confirmed(p Payload) (uint64, error) {
+	if m, ok := p.Applied[j.id]; ok {
+		return m.Seq, nil
+	}
+	mark, err := j.CommitMark()
+	if err != nil {
+		return 0, err
+	}
+	if mark.Token != 0 && mark.Token <= p.Evicted {
+		return mark.Seq, nil
+	}
+	return 0, nil
+}
+
+// Applied drops the entries up to seq: a reading of the index confirmed
+// them. When none are left, the file gives its free pages back.
 func (j *Journal) Applied(seq uint64) error {
 	res, err := j.db.Exec("DELETE FROM entries WHERE seq <= ?", seq)
 	if err != nil {
@@ -246,7 +309,8 @@ func (j *Journal) Applied(seq uint64) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
 	}
-	if left, err := j.PendingCount(); err != nil || left > 0 {
+	var left int
+	if err := j.db.QueryRow("SELECT count(*) FROM entries").Scan(&left); err != nil || left > 0 {
 		return err
 	}
 	// Empty now: rewriting it costs nothing and gives the space back.

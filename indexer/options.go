@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/tguard/tguard/lock"
 )
@@ -12,6 +13,12 @@ import (
 const (
 	DefaultMemoryBudget = 128 << 20
 	minBytesPerThread   = 15_000_000 // Tantivy's own minimum
+	// DefaultStallTimeout: a writer that shows no progress for this long
+	// (no document, delete or byte written, no batch from the journal)
+	// stops renewing its lease. Tantivy's longest silent step is applying
+	// the deletes of a commit, which reads segments without writing; two
+	// minutes leaves room for large indexes on slow shares.
+	DefaultStallTimeout = 2 * time.Minute
 )
 
 type config struct {
@@ -23,6 +30,7 @@ type config struct {
 	lockOpts  []lock.Option
 	failpoint string
 	progress  func(applied int)
+	stall     time.Duration
 }
 
 // Option configures an Indexer; New validates them.
@@ -88,9 +96,24 @@ func WithProgress(fn func(applied int)) Option {
 	return func(c *config) error { c.progress = fn; return nil }
 }
 
+// WithStallTimeout sets how long the writer may show no progress before its
+// lease stops being renewed (default DefaultStallTimeout; 0 turns the
+// check off). The lease then ends at its deadline, the writer is refused,
+// and other hosts take over after expiry instead of waiting for ever
+// behind a writer stuck inside Tantivy.
+func WithStallTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("indexer: stall timeout %v: must not be negative", d)
+		}
+		c.stall = d
+		return nil
+	}
+}
+
 // WithFailpoint makes the indexer stop (SIGSTOP) or crash (SIGKILL) at a
-// named step: "before-commit:stop", "before-commit:crash",
-// "after-commit:crash". For the crash and pause tests only.
+// named step: "before-commit:stop", "before-commit:crash", "after-commit:crash".
+// For the crash and pause tests only.
 func WithFailpoint(fp string) Option {
 	return func(c *config) error {
 		switch fp {

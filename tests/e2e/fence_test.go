@@ -1,0 +1,216 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/testbin"
+)
+
+// stoppedAt starts tguard index with owner and journal, stopping itself
+// (SIGSTOP) at failpoint step, and waits until it is stopped.
+func stoppedAt(t *testing.T, step, ix, owner, journal, lease, docs string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(tguardBin, "index", "--index", ix, "--owner", owner, "--journal", journal, "--lease", lease, docs)
+	cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT="+step+":stop")
+	cmd.Stderr = &strings.Builder{}
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Wait() })
+	testbin.WaitStopped(t, cmd.Process.Pid)
+	return cmd
+}
+
+// finish resumes a stopped tguard and returns its exit code and stderr.
+func finish(t *testing.T, cmd *exec.Cmd) (int, string) {
+	t.Helper()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
+	err := cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return code, cmd.Stderr.(*strings.Builder).String()
+}
+
+// Issue 10, case 1: a holder H whose lease was force-broken while it was
+// stopped right before its commit still believes in its lease. Its
+// successor W (a higher token) opens the index and stops before its own
+// commit. H then
+// commits (its token is above the index's, so a one-way fence lets it
+// through); W commits after. With a one-way fence, W's meta.json, built on
+// the index as W opened it, erased H's commit, and H's journal had already
+// dropped those documents: they were lost. With the compare-and-set fence,
+// W's publish is refused because meta.json is no longer the one it opened;
+// W reopens and retries inside its lease, and every document of both is
+// in the index exactly once.
+//
+// Tantivy's own writer lock is a kernel lock that only works on one host;
+// removing its file here plays a second host, where it does not reach.
+func TestForceBrokenHolderCannotEraseOrBeErased(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	seed := corpus(t, filepath.Join(root, "seed"), "seed", 3)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, "--owner", "seeder", "--journal", filepath.Join(root, "seed.db"),
+		filepath.Join(root, "seed")).code)
+	hwords := corpus(t, filepath.Join(root, "h"), "holder", 5)
+	wwords := corpus(t, filepath.Join(root, "w"), "successor", 5)
+	hj, wj := filepath.Join(root, "h.db"), filepath.Join(root, "w.db")
+
+	h := stoppedAt(t, "before-commit", ix, "H", hj, "30s", filepath.Join(root, "h"))
+	r := tguard(t, nil, "lock", "break", "--force", "--index", ix)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NoError(t, os.Remove(filepath.Join(ix, ".tantivy-writer.lock")))
+	w := stoppedAt(t, "before-commit", ix, "W", wj, "30s", filepath.Join(root, "w"))
+
+	code, stderr := finish(t, h)
+	require.Equal(t, 0, code, "H's commit lands: the index is still the one it opened: %s", stderr)
+	code, stderr = finish(t, w)
+	require.Equal(t, 0, code, "W reopens and retries inside its lease: %s", stderr)
+
+	everyWordOnce(t, ix, append(append(seed, hwords...), wwords...))
+	assert.Equal(t, len(seed)+len(hwords)+len(wwords), readStats(t, ix).Docs)
+
+	// H's entries were kept until a later grant read them in the index.
+	r = tguard(t, nil, "flush", "--index", ix, "--owner", "H", "--journal", hj, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	everyWordOnce(t, ix, hwords)
+}
+
+// Issue 10, case 2: a writer's entries leave its journal only when a later
+// grant reads them in the index. Here the index loses the writer's commit
+// after the writer believed it landed (an operator restores a copy taken
+// before it: the same effect as a successor publishing over it); the next
+// flush of that journal applies its documents again. When the journal
+// trusted the writer's own word, they were gone from the index and from
+// the journal.
+func TestJournalKeptUntilConfirmed(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	seed := corpus(t, filepath.Join(root, "seed"), "seed", 2)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, "--owner", "seeder", filepath.Join(root, "seed")).code)
+	backup := filepath.Join(root, "backup")
+	require.NoError(t, exec.Command("cp", "-a", ix, backup).Run())
+
+	j := filepath.Join(root, "j.db")
+	words := corpus(t, filepath.Join(root, "docs"), "kept", 4)
+	r := tguard(t, nil, "index", "--index", ix, "--owner", "A", "--journal", j, filepath.Join(root, "docs"))
+	require.Equal(t, 0, r.code, r.stderr)
+	everyWordOnce(t, ix, words)
+
+	// The commit is erased; only the lease folder is newer than the copy.
+	lease := filepath.Join(ix, ".tguard-lease")
+	require.NoError(t, os.Rename(lease, filepath.Join(root, "lease")))
+	require.NoError(t, os.RemoveAll(ix))
+	require.NoError(t, os.Rename(backup, ix))
+	require.NoError(t, os.RemoveAll(filepath.Join(ix, ".tguard-lease")))
+	require.NoError(t, os.Rename(filepath.Join(root, "lease"), lease))
+	assert.Equal(t, 0, hits(t, ix, words[0]))
+
+	r = tguard(t, nil, "flush", "--index", ix, "--owner", "A", "--journal", j, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	everyWordOnce(t, ix, append(seed, words...))
+
+	// Once a later grant has read them in the index, they leave the journal.
+	r = tguard(t, nil, "flush", "--index", ix, "--owner", "A", "--journal", j, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum struct{ Indexed, Pending int }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, 0, sum.Indexed)
+	assert.Equal(t, 0, sum.Pending)
+	everyWordOnce(t, ix, words)
+}
+
+// Issue 10, case 5: the lease folder is removed after five commits (an
+// operator "clearing a stale lock", or a copy without dot folders). Tokens
+// restarted at 1 and every later run was fenced (exit 76) for ever; with
+// the token floor read from the index, the next grant is above the
+// index's last token.
+func TestTokensAnchoredToTheIndex(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	for i := range 5 {
+		corpus(t, filepath.Join(root, "docs"), "round"+string(rune('a'+i)), 2)
+		r := tguard(t, nil, "index", "--index", ix, filepath.Join(root, "docs"))
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	require.Equal(t, uint64(5), readStats(t, ix).Token)
+	require.NoError(t, os.RemoveAll(filepath.Join(ix, ".tguard-lease")))
+
+	words := corpus(t, filepath.Join(root, "more"), "afterloss", 3)
+	r := tguard(t, nil, "index", "--index", ix, "--json", filepath.Join(root, "more"))
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum struct{ Token uint64 }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, uint64(6), sum.Token)
+	assert.Equal(t, uint64(6), readStats(t, ix).Token)
+	everyWordOnce(t, ix, words)
+}
+
+// Issue 10, case 9: a publish on a share that replaces meta.json by delete
+// then rename can fail between the two, leaving the new commit only in its
+// temporary file. Opening such an index says exactly how to restore it,
+// and never creates a new index over it; after the move it opens.
+func TestMissingMetaWithCompleteTemporary(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	words := corpus(t, filepath.Join(root, "docs"), "orphaned", 3)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, filepath.Join(root, "docs")).code)
+	tmp := filepath.Join(ix, ".meta.json.tguard-0123456789ab.tmp")
+	require.NoError(t, os.Rename(filepath.Join(ix, "meta.json"), tmp))
+
+	for _, args := range [][]string{
+		{"search", "--index", ix, words[0]},
+		{"stats", "--index", ix},
+		{"index", "--index", ix, "--journal", filepath.Join(root, "j.db"), filepath.Join(root, "docs")},
+	} {
+		r := tguard(t, nil, args...)
+		assert.NotEqual(t, 0, r.code, "%v", args)
+		assert.Contains(t, r.stderr, "mv ", "%v: %s", args, r.stderr)
+		assert.Contains(t, r.stderr, tmp, "%v", args)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %s", r.stderr)
+		_, err := os.Stat(filepath.Join(ix, "meta.json"))
+		assert.ErrorIs(t, err, os.ErrNotExist, "%v created an index over the lost commit", args)
+	}
+	require.NoError(t, os.Rename(tmp, filepath.Join(ix, "meta.json")))
+	everyWordOnce(t, ix, words)
+}
+
+// Issue 10, case 8: with umask 0 (or a shared group), another service
+// account must be able to search the index and take the lease. Lease
+// folders used to be made 0755 whatever the umask, and Tantivy wrote
+// .managed.json 0600, so "nobody" could not even search.
+func TestSecondAccountSharesTheIndex(t *testing.T) {
+	needRoot(t)
+	root := t.TempDir()
+	for _, d := range []string{filepath.Dir(root), root} {
+		require.NoError(t, os.Chmod(d, 0o777))
+	}
+	ix := filepath.Join(root, "index")
+	words := corpus(t, filepath.Join(root, "docs"), "shared", 3)
+	// umask 0 for tguard alone: sh sets it and execs.
+	cmd := exec.Command("sh", "-c", `umask 0 && exec "$@"`, "sh", tguardBin, "index", "--index", ix,
+		"--journal", filepath.Join(root, "root.db"), filepath.Join(root, "docs"))
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+	r, _ := tguardAs(t, nobody, "search", "--index", ix, "--json", words[0])
+	require.Equal(t, 0, r.code, "another account searches: %s", r.stderr)
+	assert.Contains(t, r.stdout, `"total":1`)
+
+	more := corpus(t, filepath.Join(root, "more"), "nobodys", 2)
+	require.NoError(t, os.Chmod(filepath.Join(root, "more"), 0o755))
+	r, _ = tguardAs(t, nobody, "index", "--index", ix, "--journal", filepath.Join(root, "nobody", "j.db"),
+		"--json", filepath.Join(root, "more"))
+	require.Equal(t, 0, r.code, "another account takes the lease and commits: %s", r.stderr)
+	everyWordOnce(t, ix, append(words, more...))
+}
