@@ -148,6 +148,9 @@ func Available() error {
 	if _, err := lookSbin("hostname"); err != nil {
 		missing = append(missing, "hostname (package hostname)")
 	}
+	if _, err := lookSbin("mount"); err != nil {
+		missing = append(missing, "mount (package mount)")
+	}
 	if len(missing) > 0 {
 		return fmt.Errorf("smbtest: missing %s; install with make deps (apt-get install -y %s) or set %s=1 to skip",
 			strings.Join(missing, ", "), strings.Join(Packages, " "), SkipEnv)
@@ -156,7 +159,7 @@ func Available() error {
 		return fmt.Errorf("smbtest: /dev/fuse is not available (kernel FUSE support, package fuse3); set %s=1 to skip", SkipEnv)
 	}
 	if os.Geteuid() != 0 {
-		return fmt.Errorf("smbtest: must run as root (smbd on port 445, FUSE mounts, UTS namespaces); set %s=1 to skip", SkipEnv)
+		return fmt.Errorf("smbtest: must run as root (smbd on port 445, FUSE mounts, UTS and mount namespaces); set %s=1 to skip", SkipEnv)
 	}
 	return nil
 }
@@ -181,37 +184,6 @@ func fusermount() (string, error) {
 		return p, nil
 	}
 	return exec.LookPath("fusermount")
-}
-
-// OtherHost rewrites cmd so that it runs in a new UTS namespace whose
-// hostname is hostname, as if on another host:
-//
-//	unshare -u sh -c 'hostname "$0" && exec "$@"' HOSTNAME PROGRAM ARGS...
-//
-// The process keeps its pid (unshare and sh exec), so cmd.Process.Kill
-// reaches the real program. Call it before cmd.Start.
-func OtherHost(hostname string, cmd *exec.Cmd) {
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		unshare = "/usr/bin/unshare"
-	}
-	hostnameBin, err := lookSbin("hostname")
-	if err != nil {
-		hostnameBin = "hostname"
-	}
-	prog := cmd.Path
-	var rest []string
-	if len(cmd.Args) > 1 {
-		rest = cmd.Args[1:]
-	}
-	script := shellQuote(hostnameBin) + ` "$0" && exec "$@"`
-	args := []string{"unshare", "--uts", "sh", "-c", script, hostname, prog}
-	cmd.Path = unshare
-	cmd.Args = append(args, rest...)
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Start starts smbd and two smbnetfs client mounts with default options and

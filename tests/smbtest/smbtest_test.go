@@ -51,6 +51,16 @@ func TestStartStop(t *testing.T) {
 		assert.Equal(t, "tguard-host-a", strings.TrimSpace(string(out)))
 		mine, _ := os.Hostname()
 		assert.NotEqual(t, "tguard-host-a", mine, "the test's own hostname must not change")
+
+		// Both mounts work inside a simulated host's mount namespace.
+		cmd = exec.Command("sh", "-c", `cat "$0/a.txt" && echo "from host a" > "$1/b.txt"`, share.MountB, share.MountA)
+		smbtest.OtherHost("tguard-host-a", cmd)
+		out, err = cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		assert.Equal(t, "from A", string(out))
+		got, err = os.ReadFile(filepath.Join(share.MountB, "b.txt"))
+		require.NoError(t, err)
+		assert.Equal(t, "from host a\n", string(got))
 	})
 	// The subtest's cleanup has run: nothing is left.
 	if share == nil {
