@@ -7,11 +7,12 @@
 // order of those reports and records any overlap, foreign release or token
 // that does not grow.
 //
-// Contenders on mount A run in a UTS namespace with hostname tguard-host-a,
-// those on mount B as tguard-host-b: different hosts as far as the protocol
-// can tell (same machine id and PID namespace, another hostname). Where a
-// test needs more hosts than mounts (waiters that must not share the dead
-// holder's host), they get names of their own (tguard-host-a2, ...).
+// Contenders on mount A run as simulated host tguard-host-a, those on mount
+// B as tguard-host-b (smbtest.OtherHost: each hostname with its own boot id,
+// machine id and host nonce; only the PID namespace is shared): different
+// hosts as far as the protocol can tell. Where a test needs more hosts than
+// mounts (waiters that must not share the dead holder's host), they get
+// names of their own (tguard-host-a2, ...).
 //
 // The subtests of TestShareLock:
 //
