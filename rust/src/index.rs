@@ -2,7 +2,7 @@
 //! failure its own code. Never rebuilds or overwrites an existing index.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tantivy::schema::Schema;
 use tantivy::{Index, IndexBuilder, IndexReader, ReloadPolicy};
@@ -18,9 +18,14 @@ use crate::schema::{describe, parse_schema};
 /// Opaque index handle given to C. Freed with `tg_index_free`.
 pub struct TgIndex {
     pub(crate) index: Index,
-    /// Manual reload policy: no background watcher thread; searches reload
-    /// explicitly so they always see the latest commit.
-    pub(crate) reader: IndexReader,
+    /// Made at a read-only open, or on the first search of an index opened
+    /// to write: a reader takes Tantivy's meta lock, which a writer does not
+    /// need, and a process that holds
+    /// that lock on this host (a stopped `tguard search`) must not keep a
+    /// writer from committing. Manual reload policy: no background watcher
+    /// thread; searches reload explicitly so they always see the latest
+    /// commit.
+    reader: Mutex<Option<IndexReader>>,
     pub(crate) dir: PathBuf,
 }
 
@@ -89,16 +94,38 @@ pub fn open(
             ))
         }
     };
-    let reader = index
-        .reader_builder()
-        .reload_policy(ReloadPolicy::Manual)
-        .try_into()
-        .map_err(|e: tantivy::TantivyError| BridgeError::from(e).context("opening reader"))?;
-    Ok(TgIndex {
+    let ix = TgIndex {
         index,
-        reader,
+        reader: Mutex::new(None),
         dir: path,
-    })
+    };
+    if !create {
+        // Opened to read: open the reader now, so that an index with a
+        // missing or broken segment file fails here, as corrupt.
+        ix.reader()?;
+    }
+    Ok(ix)
+}
+
+impl TgIndex {
+    /// The index's reader, made on first use.
+    pub(crate) fn reader(&self) -> BResult<IndexReader> {
+        let mut slot = self
+            .reader
+            .lock()
+            .map_err(|_| BridgeError::new(crate::error::TG_ERR_INTERNAL, "reader lock poisoned"))?;
+        if let Some(r) = slot.as_ref() {
+            return Ok(r.clone());
+        }
+        let r: IndexReader = self
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e: tantivy::TantivyError| BridgeError::from(e).context("opening reader"))?;
+        *slot = Some(r.clone());
+        Ok(r)
+    }
 }
 
 /// Opens the index for reading. Through a FencedDirectory with no lease and

@@ -43,10 +43,11 @@ pub struct Stats {
 /// Reloads the manual-policy reader so every call sees the latest commit
 /// (including commits by other processes).
 fn fresh_searcher(ix: &TgIndex) -> BResult<Searcher> {
-    ix.reader
+    let reader = ix.reader()?;
+    reader
         .reload()
         .map_err(|e| BridgeError::from(e).context("reloading reader"))?;
-    Ok(ix.reader.searcher())
+    Ok(reader.searcher())
 }
 
 pub fn search(ix: &TgIndex, query: &str, limit: u32) -> BResult<SearchResult> {
@@ -172,7 +173,9 @@ pub fn stats(ix: &TgIndex) -> BResult<Stats> {
         .index
         .load_metas()
         .map_err(|e| BridgeError::from(e).context("reading meta.json"))?;
-    fresh_searcher(ix)?;
+    // From meta.json alone, without a reader: the indexer reads the payload
+    // under its lease, and a reader's reload would wait on Tantivy's meta
+    // lock, which a stopped process on this host may hold.
     Ok(Stats {
         docs: metas.segments.iter().map(|s| u64::from(s.num_docs())).sum(),
         segments: metas.segments.len() as u64,

@@ -23,6 +23,13 @@ use crate::schema::id_field;
 pub const TG_MIN_BYTES_PER_THREAD: u64 = 15_000_000;
 /// Same cap Tantivy's `Index::writer` applies when it picks the thread count.
 const MAX_AUTO_THREADS: u64 = 8;
+/// How long the writer waits for Tantivy's meta lock. The writer's only
+/// use of it is the garbage collection after a published commit: skipping
+/// it leaves unreferenced files for the next commit to collect, while
+/// waiting keeps the lease (and every other host) held. A process of this
+/// host that holds the lock longer (a stopped reader) costs a commit this
+/// much, not the readers' 30 s.
+const WRITER_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Re-check the deadline this often inside one large batch.
 const DEADLINE_CHECK_EVERY: u64 = 1024;
 /// Opening a writer is retried this often when meta.json changes meanwhile.
@@ -124,6 +131,7 @@ impl TgWriter {
         // The writer works on its own Index over a FencedDirectory, so that
         // its meta.json publish is checked at the last moment.
         let guard = Arc::new(CommitGuard::default());
+        guard.set_lock_wait(WRITER_LOCK_WAIT);
         let at = |e: BridgeError| e.context(&format!("opening writer on {}", ix.dir.display()));
         let dir =
             FencedDirectory::open(&ix.dir, guard.clone()).map_err(|e| at(BridgeError::from(e)))?;

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -213,4 +215,43 @@ func TestSecondAccountSharesTheIndex(t *testing.T) {
 		"--json", filepath.Join(root, "more"))
 	require.Equal(t, 0, r.code, "another account takes the lease and commits: %s", r.stderr)
 	everyWordOnce(t, ix, append(words, more...))
+}
+
+// Issue 10, case 7: another process on the writer's host holds Tantivy's
+// meta lock and never lets go (a stopped "tguard search" holds it while it
+// reloads). Tantivy takes that lock, blocking, after publishing a commit
+// (to collect garbage); the writer used to wait there for ever while its
+// lease kept being renewed, so no host could write. Now the wait ends at
+// the lease's deadline (or 30 s): the commit stands, tguard exits, and the
+// lease is free for the next writer.
+func TestHeldMetaLockDoesNotBlockForEver(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	corpus(t, filepath.Join(root, "seed"), "seed", 1)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, filepath.Join(root, "seed")).code)
+	// -o: flock holds the lock itself, not the sleep, so killing it frees
+	// the lock.
+	holder := exec.Command("flock", "-o", filepath.Join(ix, ".tantivy-meta.lock"), "sleep", "300")
+	require.NoError(t, holder.Start())
+	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
+	require.Eventually(t, func() bool {
+		return exec.Command("flock", "-n", filepath.Join(ix, ".tantivy-meta.lock"), "true").Run() != nil
+	}, 10*time.Second, 10*time.Millisecond, "the meta lock must be held")
+
+	words := corpus(t, filepath.Join(root, "docs"), "blocked", 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tguardBin, "index", "--index", ix, "--lease", "2s", filepath.Join(root, "docs"))
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, ctx.Err(), "tguard index still blocked on the meta lock after 60 s")
+	require.NoError(t, err, "%s", out)
+	t.Logf("tguard index took %v with the meta lock held", time.Since(start).Round(time.Millisecond))
+
+	r := tguard(t, nil, "lock", "status", "--index", ix, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"held":false`)
+	require.NoError(t, holder.Process.Kill())
+	_ = holder.Wait()
+	everyWordOnce(t, ix, words)
 }
