@@ -86,7 +86,7 @@ func look(t *testing.T, host, write string) hostView {
 	t.Helper()
 	script := `hostname; cat /proc/sys/kernel/random/boot_id /etc/machine-id; echo "$TGUARD_HOST_NONCE_DIR"
 stat -f -c %T "$TGUARD_HOST_NONCE_DIR"; cat "$TGUARD_HOST_NONCE_DIR/probe" 2>/dev/null || echo none
-if [ -n "$1" ]; then echo "$1" > "$TGUARD_HOST_NONCE_DIR/probe"; fi`
+if [ -n "$1" ] && [ -n "$TGUARD_HOST_NONCE_DIR" ]; then echo "$1" > "$TGUARD_HOST_NONCE_DIR/probe"; fi`
 	cmd := exec.Command("sh", "-c", script, "sh", write)
 	smbtest.OtherHost(host, cmd)
 	out, err := cmd.CombinedOutput()
