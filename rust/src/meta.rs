@@ -15,10 +15,12 @@ pub const META_FILE: &str = "meta.json";
 const TMP_MARK: &str = ".tguard-";
 const TMP_SUFFIX: &str = ".tmp";
 
-/// A fresh temporary name for a file that will be renamed to `target`.
+/// A fresh temporary name for a file that will be renamed to `target`
+/// (hidden: one leading dot, also for targets that have one already).
 pub fn temp_name(target: &str) -> String {
     format!(
-        ".{target}{TMP_MARK}{}{TMP_SUFFIX}",
+        ".{}{TMP_MARK}{}{TMP_SUFFIX}",
+        target.trim_start_matches('.'),
         uuid::Uuid::new_v4().simple()
     )
 }
