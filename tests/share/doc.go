@@ -2,8 +2,10 @@
 // protocol uses (mkdir, O_EXCL create, rename over, directory listings,
 // link, unlink, flock), each run across two client mounts of a real SMB share
 // started by tests/smbtest. Every operation on a mount is done by a separate
-// process (the test binary re-executed as an agent) in its own UTS namespace
-// with its own hostname, so a race is two real processes on two "hosts".
+// process (the test binary re-executed as an agent) in its own UTS and mount
+// namespaces, with its own hostname, boot id, machine id and host nonce
+// folder (smbtest.OtherHost), so a race is two real processes on two
+// "hosts".
 //
 // TestPrimitives runs the checks on mounts as a user gets them from smbnetfs
 // (FUSE caches names and attributes for 1 s); TestPrimitivesNoCache runs them
