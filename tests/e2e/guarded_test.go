@@ -4,17 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/tguard/tguard/tests/testbin"
 )
 
 // corpus writes n files under dir, each with a word only it contains
@@ -113,28 +109,6 @@ func TestJournaledBeforeCrashIsFlushed(t *testing.T) {
 	everyWordOnce(t, ix, words)
 }
 
-// zombie starts an indexer that stops itself (SIGSTOP) right before its
-// commit, after its last check in Go, and waits until it is stopped.
-func zombie(t *testing.T, ix, docs, journal, lease string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(tguardBin, "index", "--index", ix, "--owner", "zombie", "--journal", journal, "--lease", lease, docs)
-	cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT=before-commit:stop")
-	cmd.Stderr = &strings.Builder{}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Wait() })
-	testbin.WaitStopped(t, cmd.Process.Pid)
-	return cmd
-}
-
-func resume(t *testing.T, cmd *exec.Cmd) (int, string) {
-	t.Helper()
-	require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee, "the zombie must fail")
-	return ee.ExitCode(), cmd.Stderr.(*strings.Builder).String()
-}
-
 // A zombie writer on this host (stopped past its lease while holding
 // Tantivy's writer lock): the successor gets the lease but Tantivy's own
 // kernel lock keeps it out, so it fails cleanly with its documents
@@ -148,14 +122,14 @@ func TestZombieWriterSameHost(t *testing.T) {
 	zwords := corpus(t, filepath.Join(root, "z"), "zombie", 5)
 	swords := corpus(t, filepath.Join(root, "s"), "successor", 5)
 	zj, sj := filepath.Join(root, "zombie.db"), filepath.Join(root, "successor.db")
-	z := zombie(t, ix, filepath.Join(root, "z"), zj, "1s")
+	z := stoppedAt(t, "before-commit", ix, "zombie", zj, "1s", filepath.Join(root, "z"))
 
 	r := tguard(t, nil, "index", "--index", ix, "--owner", "successor", "--journal", sj, "--lease", "1s", filepath.Join(root, "s"))
 	assert.Equal(t, 1, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "writer lock busy")
 	assert.Contains(t, r.stderr, "5 documents stay journaled")
 
-	code, stderr := resume(t, z)
+	code, stderr := finish(t, z)
 	assert.Equal(t, 76, code, stderr)
 	assert.Contains(t, stderr, "lease", stderr)
 	s := readStats(t, ix)
