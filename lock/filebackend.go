@@ -205,13 +205,7 @@ func (b *fileBackend) jump(claim *fileGrant, g uint64, id Identity, lease time.D
 		b.log.Debug("lock: marking a skipped token released", "token", claim.token, "error", err)
 	}
 	b.watching = false
-	for _, old := range gens {
-		if old+1 < g {
-			if err := os.RemoveAll(filepath.Join(b.root, numName(old))); err != nil {
-				b.log.Debug("lock: removing an old generation", "token", old, "error", err)
-			}
-		}
-	}
+	b.collectOld(gens, g)
 	return gr, nil
 }
 
@@ -341,7 +335,13 @@ func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, 
 	}
 	staged = ""
 	b.watching = false
-	// Keep the previous generation for people to read; older ones go.
+	b.collectOld(gens, g)
+	return gr, nil
+}
+
+// collectOld removes the generations of gens below g−1: the previous one
+// stays for people to read.
+func (b *fileBackend) collectOld(gens []uint64, g uint64) {
 	for _, old := range gens {
 		if old+1 < g {
 			if err := os.RemoveAll(filepath.Join(b.root, numName(old))); err != nil {
@@ -349,7 +349,6 @@ func (b *fileBackend) grant(g uint64, id Identity, lease time.Duration) (Grant, 
 			}
 		}
 	}
-	return gr, nil
 }
 
 // vanished turns an error saying that part of the lease folder was removed
