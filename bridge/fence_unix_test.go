@@ -3,14 +3,11 @@
 package bridge
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -150,18 +147,8 @@ func TestHeldMetaLockDoesNotHangCommit(t *testing.T) {
 	_, err := w.AddJSONLines([]byte(`{"id":"a","title":"behind a lock"}`))
 	require.NoError(t, err)
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMetaLockHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), metaLockEnv+"="+dir)
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
+	stdin, cmd := startHelper(t, "TestMetaLockHelperProcess", metaLockEnv, dir)
 	release := func() { _ = stdin.Close(); _ = cmd.Wait() }
-	t.Cleanup(func() { _ = cmd.Process.Kill(); release() })
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	require.Equal(t, "ready", strings.TrimSpace(line))
 
 	const lease = 2 * time.Second
 	w.SetDeadline(ClockNow() + int64(lease))

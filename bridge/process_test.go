@@ -40,18 +40,21 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-func TestSecondWriterOtherProcessIsBusy(t *testing.T) {
-	ix, dir := newIndex(t)
-
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperEnv+"="+dir)
+// startHelper re-executes this test binary as the helper process test
+// (one of the TestXxxHelperProcess functions) with env=dir, and waits until
+// it prints "ready". The helper stops when stdin is closed, or is killed
+// at the test's end.
+func startHelper(t *testing.T, test, env, dir string) (stdin io.WriteCloser, cmd *exec.Cmd) {
+	t.Helper()
+	cmd = exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"="+dir)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = stdin.Close(); _ = cmd.Wait() })
 
 	ready := make(chan string, 1)
 	go func() {
@@ -63,10 +66,16 @@ func TestSecondWriterOtherProcessIsBusy(t *testing.T) {
 	case line := <-ready:
 		require.Equal(t, "ready", line)
 	case <-time.After(60 * time.Second):
-		t.Fatal("helper process did not report ready")
+		t.Fatalf("helper process %s did not report ready", test)
 	}
+	return stdin, cmd
+}
 
-	_, err = ix.Writer(mb15, 1)
+func TestSecondWriterOtherProcessIsBusy(t *testing.T) {
+	ix, dir := newIndex(t)
+	stdin, cmd := startHelper(t, "TestHelperProcess", helperEnv, dir)
+
+	_, err := ix.Writer(mb15, 1)
 	require.ErrorIs(t, err, ErrWriterLockBusy)
 
 	require.NoError(t, stdin.Close()) // helper closes its writer and exits
