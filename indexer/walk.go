@@ -41,7 +41,7 @@ type fileDoc struct {
 }
 
 // Walker turns files and folders into documents: a text file is one
-// document (its id is its absolute path); a *.jsonl file holds one document
+// document (its id is its canonical path, see docid.go); a *.jsonl file holds one document
 // per line. Binary files, files that are not UTF-8 and files over MaxSize
 // are skipped and reported, never indexed half.
 type Walker struct {
@@ -50,19 +50,29 @@ type Walker struct {
 	OnDoc func(Doc) error
 	// OnSkip receives each skipped file or line.
 	OnSkip func(Skip)
-	// OnFile is called once per regular file seen.
+	// OnFile is called once per regular file seen, with its canonical path.
 	OnFile func(path string)
+	// Root, if set (canonical, see CanonicalRoot), makes file ids relative
+	// to it; see docid.go.
+	Root string
 }
 
 // Walk walks each path (a file or a folder) in order. Unreadable entries are
 // skipped and reported; only an error from OnDoc, or a path that does not
 // exist, stops it.
 func (w *Walker) Walk(paths []string) error {
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%s: %w", p, unwrapPathError(err))
+	for _, given := range paths {
+		if _, err := os.Stat(given); err != nil {
+			return fmt.Errorf("%s: %w", given, unwrapPathError(err))
 		}
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		p, err := CanonicalPath(given)
+		if err != nil {
+			return fmt.Errorf("%s: %w", given, unwrapPathError(err))
+		}
+		if _, err := w.ID(p); err != nil {
+			return err
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				w.skip(path, unwrapPathError(err).Error())
 				if d != nil && d.IsDir() {
@@ -74,6 +84,10 @@ func (w *Walker) Walk(paths []string) error {
 				if path != p && strings.HasPrefix(d.Name(), ".") {
 					return fs.SkipDir // .git, .tguard-lease and such
 				}
+				return nil
+			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				w.skip(path, "symbolic link")
 				return nil
 			}
 			if !d.Type().IsRegular() {
@@ -106,7 +120,7 @@ func unwrapPathError(err error) error {
 }
 
 func (w *Walker) file(path string) error {
-	abs, err := filepath.Abs(path)
+	id, err := w.ID(path)
 	if err != nil {
 		w.skip(path, err.Error())
 		return nil
@@ -143,7 +157,7 @@ func (w *Walker) file(path string) error {
 		return nil
 	}
 	doc, err := json.Marshal(fileDoc{
-		ID: abs, Path: abs, Title: filepath.Base(path), Body: string(body),
+		ID: id, Path: id, Title: filepath.Base(path), Body: string(body),
 		Modified: fi.ModTime().UTC().Format(time.RFC3339),
 	})
 	if err != nil {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +23,7 @@ type indexFlags struct {
 	schema  string
 	journal string
 	prune   bool
+	root    string
 	lease   leaseFlags
 }
 
@@ -66,6 +65,7 @@ gone are deleted. The index is created if missing.`,
 	c.Flags().Int64Var(&f.maxSize, "max-size", indexer.DefaultMaxFileSize, "skip text files larger than this many bytes")
 	c.Flags().StringVar(&f.schema, "schema", "", "schema as JSON, for a new index (default: id, path, title, body, modified)")
 	c.Flags().BoolVar(&f.prune, "prune", false, "delete documents of files under the given folders that no longer exist")
+	c.Flags().StringVar(&f.root, "root", "", "make file ids relative to this folder (\"/sub/file.txt\"), the same from every host and mount point")
 	return c
 }
 
@@ -214,6 +214,10 @@ func flushError(err error, pending int) error {
 // journalPaths walks paths and journals what it finds, in batches; with
 // --prune it also journals the deletion of documents whose files are gone.
 func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *indexSummary, skip func(indexer.Skip), prog *progress) error {
+	root, err := indexer.CanonicalRoot(f.root)
+	if err != nil {
+		return usageErr(err)
+	}
 	seen := map[string]bool{}
 	var batch []indexer.Doc
 	flush := func() error {
@@ -228,14 +232,8 @@ func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *inde
 	}
 	w := &indexer.Walker{
 		MaxSize: f.maxSize,
+		Root:    root,
 		OnSkip:  skip,
-		OnFile: func(path string) {
-			sum.Files++
-			prog.file()
-			if abs, err := filepath.Abs(path); err == nil {
-				seen[abs] = true
-			}
-		},
 		OnDoc: func(d indexer.Doc) error {
 			batch = append(batch, d)
 			if len(batch) >= f.batch {
@@ -244,14 +242,24 @@ func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *inde
 			return nil
 		},
 	}
+	w.OnFile = func(path string) {
+		sum.Files++
+		prog.file()
+		if id, err := w.ID(path); err == nil {
+			seen[id] = true
+		}
+	}
 	if err := w.Walk(paths); err != nil {
+		if errors.Is(err, indexer.ErrOutsideRoot) {
+			return usageErr(err)
+		}
 		return err
 	}
 	if err := flush(); err != nil {
 		return err
 	}
 	if f.prune {
-		n, err := pruneGone(ixr, f.dir, paths, seen)
+		n, err := pruneGone(ixr, w, f.dir, paths, seen)
 		sum.Deleted = n
 		return err
 	}
@@ -260,7 +268,7 @@ func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *inde
 
 // pruneGone journals deletions for documents under the folders in paths
 // whose files were not seen in this walk. Reading the index needs no lease.
-func pruneGone(ixr *indexer.Indexer, dir string, paths []string, seen map[string]bool) (int, error) {
+func pruneGone(ixr *indexer.Indexer, w *indexer.Walker, dir string, paths []string, seen map[string]bool) (int, error) {
 	idx, err := bridge.Open(dir)
 	if errors.Is(err, bridge.ErrNotFound) || errors.Is(err, bridge.ErrNotAnIndex) {
 		return 0, nil // nothing indexed yet, nothing to prune
@@ -275,25 +283,26 @@ func pruneGone(ixr *indexer.Indexer, dir string, paths []string, seen map[string
 		if err != nil || !fi.IsDir() {
 			continue
 		}
-		abs, err := filepath.Abs(p)
+		prefixes, err := w.FolderPrefixes(p)
 		if err != nil {
 			return deleted, err
 		}
-		prefix := strings.TrimSuffix(abs, string(filepath.Separator)) + string(filepath.Separator)
-		ids, err := idx.IDsWithPrefix(prefix)
-		if err != nil {
-			return deleted, err
-		}
-		var gone []string
-		for _, id := range ids {
-			if !seen[id] {
-				gone = append(gone, id)
+		for _, prefix := range prefixes {
+			ids, err := idx.IDsWithPrefix(prefix)
+			if err != nil {
+				return deleted, err
 			}
+			var gone []string
+			for _, id := range ids {
+				if !seen[id] {
+					gone = append(gone, id)
+				}
+			}
+			if err := ixr.AcceptDeletes(gone, "prune "+prefix); err != nil {
+				return deleted, err
+			}
+			deleted += len(gone)
 		}
-		if err := ixr.AcceptDeletes(gone, "prune "+abs); err != nil {
-			return deleted, err
-		}
-		deleted += len(gone)
 	}
 	return deleted, nil
 }
