@@ -120,7 +120,7 @@ type FlushResult struct {
 // (the index was committed by a later lease, or changed under this writer
 // more often than it retries).
 func (ix *Indexer) Flush(ctx context.Context) (res FlushResult, err error) {
-	lease, err := ix.locker.Acquire(ctx)
+	lease, err := ix.acquire(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -254,6 +254,9 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 		if err := lease.Check(); err != nil {
 			return res, err
 		}
+		if err := ix.interrupted(); err != nil {
+			return res, err
+		}
 		for _, e := range pending {
 			if err := ix.applyEntry(b, w, e); err != nil {
 				return res, mapWriteError(err)
@@ -276,6 +279,9 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 
 	next := payload.next(lease.Token(), grant, ix.journal.ID(), last)
 	if err := lease.Check(); err != nil {
+		return res, err
+	}
+	if err := ix.interrupted(); err != nil {
 		return res, err
 	}
 	// A pause here, after the last check in Go, is what the bridge's own

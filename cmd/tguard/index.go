@@ -35,12 +35,13 @@ func (f *indexFlags) addWriterFlags(c *cobra.Command) {
 	c.Flags().IntVar(&f.batch, "batch", indexer.DefaultBatchDocs, "documents per call into the index")
 	c.Flags().StringVar(&f.journal, "journal", "", "journal file on a local disk (default: per-user state folder, keyed by index and owner)")
 	f.lease.add(c)
+	c.Flags().Lookup("owner").Usage = "owner id, also the key of the default journal (default: the hostname)"
 }
 
 func newIndexCmd(g *globals) *cobra.Command {
 	f := &indexFlags{}
 	c := &cobra.Command{
-		Use:   "index --index DIR [--owner ID] [--lease DUR] [--wait DUR] [--journal FILE] [--batch N] [--prune] [--json] PATH...",
+		Use:   "index --index DIR [--owner ID] [--lease DUR] [--wait DUR | -n] [--root DIR] [--journal FILE] [--batch N] [--prune] [--json] PATH...",
 		Short: "Journal files, folders and JSON-lines files, then apply them under the lease",
 		Long: `Index text files (one document each, keyed by absolute path; binary, non-UTF-8
 and oversized files are skipped with a warning) and *.jsonl files (one
@@ -72,7 +73,7 @@ gone are deleted. The index is created if missing.`,
 func newFlushCmd(g *globals) *cobra.Command {
 	f := &indexFlags{}
 	c := &cobra.Command{
-		Use:   "flush --index DIR [--owner ID] [--lease DUR] [--wait DUR] [--journal FILE] [--json]",
+		Use:   "flush --index DIR [--owner ID] [--lease DUR] [--wait DUR | -n] [--journal FILE] [--json]",
 		Short: "Apply the journal's pending documents under the lease, adding none",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -88,17 +89,19 @@ func newFlushCmd(g *globals) *cobra.Command {
 
 // indexSummary is the --json output of index and flush.
 type indexSummary struct {
-	Files    int            `json:"files"`
-	Accepted int            `json:"accepted"`
-	Indexed  int            `json:"indexed"`
-	Skipped  int            `json:"skipped"`
-	Bad      int            `json:"bad"`
-	Deleted  int            `json:"deleted"`
-	Pending  int            `json:"pending"`
-	Token    uint64         `json:"token"`
-	Seconds  float64        `json:"seconds"`
-	Journal  string         `json:"journal"`
-	Skips    []indexer.Skip `json:"skips,omitempty"`
+	Files     int            `json:"files"`
+	Accepted  int            `json:"accepted"`
+	Indexed   int            `json:"indexed"`
+	Skipped   int            `json:"skipped"` // files, by reason in SkippedBy
+	SkippedBy map[string]int `json:"skipped_by_reason,omitempty"`
+	Bad       int            `json:"bad"`
+	Deleted   int            `json:"deleted"`
+	Pending   int            `json:"pending"`
+	Token     uint64         `json:"token"` // the commit's fencing token; 0: nothing committed
+	Committed bool           `json:"committed"`
+	Seconds   float64        `json:"seconds"`
+	Journal   string         `json:"journal"`
+	Skips     []indexer.Skip `json:"skips,omitempty"`
 }
 
 // owner is the lease owner and journal key: by default the hostname, which
@@ -117,8 +120,8 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	if f.batch < 1 {
 		return usageErr(fmt.Errorf("--batch %d: must be at least 1", f.batch))
 	}
-	if f.lease.wait < 0 {
-		return usageErr(fmt.Errorf("--wait %v: must not be negative", f.lease.wait))
+	if err := f.lease.check(); err != nil {
+		return err
 	}
 	start := time.Now()
 	owner, err := f.owner()
@@ -131,20 +134,38 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 			return err
 		}
 	}
-	j, err := indexer.OpenJournal(jpath)
+	j, err := openJournal(jpath)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
 
-	sum := indexSummary{Journal: jpath}
-	prog := newProgress(g, f.asJSON)
+	intr := catchInterrupts(g.stderr)
+	defer intr.stop()
+	ictx, stopWait := context.WithCancel(ctx)
+	defer stopWait()
+	go func() { // the first signal also ends a wait for the lease
+		select {
+		case <-intr.done:
+			stopWait()
+		case <-ictx.Done():
+		}
+	}()
+	ctx = ictx
+	hint := f.flushHint()
+
+	sum := indexSummary{Journal: jpath, SkippedBy: map[string]int{}}
+	prog := newProgress(g, f.asJSON || g.quiet)
 	defer prog.finish()
 	opts := []indexer.Option{
 		indexer.WithLogger(g.log), indexer.WithBatch(f.batch), indexer.WithThreads(f.threads),
 		indexer.WithSchema(f.schema), indexer.WithProgress(prog.applied),
 		indexer.WithLockOptions(append(g.lockOptions(), lock.WithLeaseDuration(f.lease.lease), lock.WithOwner(owner))...),
 		indexer.WithFailpoint(os.Getenv("TGUARD_FAILPOINT")),
+		indexer.WithInterrupt(intr.done), indexer.WithOnWait(prog.waiting),
+	}
+	if f.lease.noWait() {
+		opts = append(opts, indexer.WithNoWait())
 	}
 	if f.memory != indexer.DefaultMemoryBudget {
 		opts = append(opts, indexer.WithMemoryBudget(f.memory))
@@ -155,17 +176,33 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	}
 	defer ixr.Close()
 
+	// Skipped files and bad lines are listed with --verbose only (and in
+	// --json); the summary counts them.
 	skip := func(s indexer.Skip) {
 		sum.Skips = append(sum.Skips, s)
-		if !f.asJSON {
+		if g.verbose && !f.asJSON {
 			prog.clear()
 			fmt.Fprintf(g.stderr, "tguard: skipped %s: %s\n", s.Path, s.Reason)
 		}
 	}
+	skipFile := func(s indexer.Skip) {
+		sum.Skipped++
+		sum.SkippedBy[skipReason(s.Reason)]++
+		skip(s)
+	}
 	if len(paths) > 0 {
-		if err := journalPaths(ixr, f, paths, &sum, skip, prog); err != nil {
+		err := journalPaths(ixr, f, paths, &sum, skipFile, skip, prog, intr)
+		if intr.fired() {
+			prog.finish()
+			n, _ := j.PendingCount()
+			return intr.err(n, hint)
+		}
+		if err != nil {
 			return err
 		}
+	}
+	if pending, err := j.PendingCount(); err == nil {
+		prog.applying(pending)
 	}
 
 	if f.lease.wait > 0 {
@@ -174,17 +211,22 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		defer cancel()
 	}
 	res, ferr := ixr.Flush(ctx)
-	sum.Indexed, sum.Token = res.Applied-res.Bad, res.Token
+	sum.Indexed, sum.Committed = res.Applied-res.Bad, res.Committed
+	if res.Committed {
+		sum.Token = res.Token
+	}
 	sum.Bad += res.Bad
 	for _, s := range res.BadDocs {
 		skip(s)
 	}
-	sum.Skipped = len(sum.Skips)
 	sum.Pending, _ = j.PendingCount()
 	sum.Seconds = time.Since(start).Seconds()
 	prog.finish()
+	if intr.fired() {
+		return intr.err(sum.Pending, hint)
+	}
 	if ferr != nil {
-		return flushError(ferr, sum.Pending)
+		return flushError(ferr, sum.Pending, hint)
 	}
 	if f.asJSON {
 		return printJSON(g.stdout, sum)
@@ -193,18 +235,20 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	if sum.Seconds > 0 {
 		rate = float64(sum.Indexed) / sum.Seconds
 	}
-	fmt.Fprintf(g.stdout, "files %d, accepted %d, indexed %d, skipped %d, deleted %d, token %d, %.1f s, %.0f docs/s\n",
-		sum.Files, sum.Accepted, sum.Indexed, sum.Skipped, sum.Deleted, sum.Token, sum.Seconds, rate)
+	if g.quiet {
+		return nil
+	}
+	fmt.Fprintln(g.stdout, summaryLine(sum, rate, g.verbose))
 	return nil
 }
 
 // flushError gives each way a flush can fail its exit code and says where
 // the documents are.
-func flushError(err error, pending int) error {
+func flushError(err error, pending int, hint string) error {
 	var held *lock.HeldError
 	switch {
 	case errors.As(err, &held):
-		return withCode(exitNotLocked, fmt.Errorf("lease not acquired: %v; %d documents stay journaled (tguard flush applies them)", held, pending))
+		return withCode(exitNotLocked, fmt.Errorf("lease not acquired: %v; %d documents stay journaled (`%s` applies them)", held, pending, hint))
 	case errors.Is(err, lock.ErrLeaseLost), errors.Is(err, indexer.ErrFenced):
 		return withCode(exitLeaseLost, fmt.Errorf("%v; nothing was committed, %d documents stay journaled", err, pending))
 	}
@@ -213,7 +257,7 @@ func flushError(err error, pending int) error {
 
 // journalPaths walks paths and journals what it finds, in batches; with
 // --prune it also journals the deletion of documents whose files are gone.
-func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *indexSummary, skip func(indexer.Skip), prog *progress) error {
+func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *indexSummary, skipFile, skip func(indexer.Skip), prog *progress, intr *interrupts) error {
 	root, err := indexer.CanonicalRoot(f.root)
 	if err != nil {
 		return usageErr(err)
@@ -233,8 +277,11 @@ func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *inde
 	w := &indexer.Walker{
 		MaxSize: f.maxSize,
 		Root:    root,
-		OnSkip:  skip,
+		OnSkip:  skipFile,
 		OnDoc: func(d indexer.Doc) error {
+			if intr.fired() {
+				return indexer.ErrInterrupted // stop adding; the batch is dropped
+			}
 			batch = append(batch, d)
 			if len(batch) >= f.batch {
 				return flush()

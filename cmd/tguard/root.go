@@ -19,6 +19,7 @@ type globals struct {
 	logLevel       string
 	log            *slog.Logger
 	skew           time.Duration
+	quiet, verbose bool // -q: errors only; -v: list what was skipped
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -47,13 +48,15 @@ Environment:
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("TGUARD_LOG", "warn"), "log level: debug, info, warn, error")
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print errors only")
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "list every skipped file and bad line")
 	root.AddCommand(newIndexCmd(g), newFlushCmd(g), newSearchCmd(g), newStatsCmd(g), newLockCmd(g), newVersionCmd(g))
 	root.SetHelpCommand(&cobra.Command{
 		Use:   "help [command]",
 		Short: "Help about any command, and the exit codes",
 		RunE: func(c *cobra.Command, args []string) error {
-			cmd, _, err := root.Find(args)
-			if err != nil || cmd == nil {
+			cmd, rest, err := root.Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
 				return usageErr(fmt.Errorf("unknown help topic %q", strings.Join(args, " ")))
 			}
 			return cmd.Help()
@@ -67,6 +70,7 @@ Environment:
 		return nil
 	}
 	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	addVersionFlag(root)
 	return root
 }
 
@@ -81,6 +85,12 @@ func (g *globals) setup() error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return usageErr(fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel))
+	}
+	if g.quiet && g.verbose {
+		return usageErr(errors.New("--quiet and --verbose: choose one"))
+	}
+	if g.quiet && level < slog.LevelError {
+		level = slog.LevelError
 	}
 	g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 	if s := os.Getenv("TGUARD_CLOCK_SKEW"); s != "" {
