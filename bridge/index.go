@@ -46,8 +46,9 @@ type Stats struct {
 var defaultSchema = sync.OnceValue(func() string { return C.GoString(C.tg_default_schema_json()) })
 
 // DefaultSchemaJSON returns the default schema in tguard's schema JSON:
-// id (string, stored, the upsert key), path (stored only), title (text,
-// stored), body (text), modified (date, indexed, fast, stored).
+// id (string, stored, the upsert key), path (text, stored: path:word finds
+// a folder or file name word), title (text, stored), body (text, stored, for
+// snippets), modified (date, indexed, fast, stored).
 func DefaultSchemaJSON() string { return defaultSchema() }
 
 // Version returns the library and Tantivy versions.
@@ -60,8 +61,9 @@ func Open(dir string) (*Index, error) {
 }
 
 // OpenOrCreate opens the index in dir, creating the directory and the index
-// if needed. schemaJSON "" means DefaultSchemaJSON(). An existing index with
-// a different schema is ErrSchemaMismatch; it is never rebuilt. A new
+// if needed. schemaJSON "" means DefaultSchemaJSON() for a new index and
+// the schema it keeps for an existing one. An existing index with a
+// different schema given is ErrSchemaMismatch; it is never rebuilt. A new
 // index's meta.json is published only while there still is none: another
 // process that created it in the meantime gives ErrConflict (open again).
 //

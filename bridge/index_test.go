@@ -81,7 +81,17 @@ func TestSchemaMismatch(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, ix.Close())
 
-	_, err = OpenOrCreate(dir, "")
+	// No schema given: the index keeps its own.
+	ix, err = OpenOrCreate(dir, "")
+	require.NoError(t, err)
+	kept, err := ix.Schema()
+	require.NoError(t, err)
+	want, err := CheckSchema(custom)
+	require.NoError(t, err)
+	require.Equal(t, want, kept)
+	require.NoError(t, ix.Close())
+
+	_, err = OpenOrCreate(dir, DefaultSchemaJSON())
 	require.ErrorIs(t, err, ErrSchemaMismatch)
 	var be *Error
 	require.True(t, errors.As(err, &be))

@@ -197,6 +197,14 @@ struct TgIndex *tg_index_open(const uint8_t *dir_ptr,
                               uint64_t create_fence_token,
                               struct TgError **out_err);
 
+// The schema the index keeps, in Tantivy's JSON, indented, as
+// `tg_schema_check` gives it. The caller frees `*out_json` with
+// `tg_string_free`.
+//
+// # Safety
+// `ix` live handle; `out_json` writable; `out_err` null or writable.
+int32_t tg_index_schema(const struct TgIndex *ix, char **out_json, struct TgError **out_err);
+
 // Searches the last committed state (the reader is reloaded on each call).
 //
 // Terms without a field prefix search all tokenized text fields (title and
@@ -258,6 +266,22 @@ struct TgWriter *tg_index_writer(const struct TgIndex *ix,
 // glibc. Go's bridge package calls it from a C constructor
 // (bridge/malloc_arenas.c), before Go's runtime starts its threads.
 void tg_limit_malloc_arenas(void);
+
+// Checks a schema (Tantivy's schema JSON, a meta.json, or tguard's
+// `{"fields":[...]}`; empty means the default) without touching any disk.
+//
+// On success `*out_json` receives the schema in Tantivy's JSON, indented
+// (equal schemas give equal text); the caller frees it with
+// `tg_string_free`. A bad schema -> TG_ERR_INVALID_ARGUMENT naming the
+// field. `schema` is borrowed for the call only.
+//
+// # Safety
+// `schema_ptr` readable for `schema_len` (NULL allowed when 0); `out_json`
+// writable; `out_err` null or writable.
+int32_t tg_schema_check(const uint8_t *schema_ptr,
+                        size_t schema_len,
+                        char **out_json,
+                        struct TgError **out_err);
 
 // Frees a string this library returned through an `out_json`/`out_result_json`
 // parameter. Null is a no-op. Never pass `tg_version()` or

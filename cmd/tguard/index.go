@@ -64,7 +64,7 @@ gone are deleted. The index is created if missing.`,
 	}
 	f.addWriterFlags(c)
 	c.Flags().Int64Var(&f.maxSize, "max-size", indexer.DefaultMaxFileSize, "skip text files larger than this many bytes")
-	c.Flags().StringVar(&f.schema, "schema", "", "schema as JSON, for a new index (default: id, path, title, body, modified)")
+	c.Flags().StringVar(&f.schema, "schema", "", "schema for a new index: Tantivy's schema JSON, inline or a file name (default: id, path, title, body, modified; an existing index keeps its own)")
 	c.Flags().BoolVar(&f.prune, "prune", false, "delete documents of files under the given folders that no longer exist")
 	c.Flags().StringVar(&f.root, "root", "", "make file ids relative to this folder (\"/sub/file.txt\"), the same from every host and mount point")
 	return c
@@ -124,6 +124,10 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		return err
 	}
 	start := time.Now()
+	schema, err := checkSchema(f.dir, f.schema)
+	if err != nil {
+		return err
+	}
 	owner, err := f.owner()
 	if err != nil {
 		return err
@@ -159,7 +163,7 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	defer prog.finish()
 	opts := []indexer.Option{
 		indexer.WithLogger(g.log), indexer.WithBatch(f.batch), indexer.WithThreads(f.threads),
-		indexer.WithSchema(f.schema), indexer.WithProgress(prog.applied),
+		indexer.WithSchema(schema), indexer.WithProgress(prog.applied),
 		indexer.WithLockOptions(append(g.lockOptions(), lock.WithLeaseDuration(f.lease.lease), lock.WithOwner(owner))...),
 		indexer.WithFailpoint(os.Getenv("TGUARD_FAILPOINT")),
 		indexer.WithInterrupt(intr.done), indexer.WithOnWait(prog.waiting),
