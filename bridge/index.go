@@ -6,6 +6,7 @@ package bridge
 import "C"
 
 import (
+	"encoding/json"
 	"math"
 	"sync"
 )
@@ -24,14 +25,6 @@ type Index struct {
 type SearchResult struct {
 	Total int   `json:"total"`
 	Hits  []Hit `json:"hits"`
-}
-
-// Hit is one matching document; fields not stored in the document are "".
-type Hit struct {
-	ID    string  `json:"id"`
-	Path  string  `json:"path"`
-	Title string  `json:"title"`
-	Score float32 `json:"score"`
 }
 
 // Stats describes the last commit. Docs excludes deleted documents; Payload
@@ -135,6 +128,13 @@ func (ix *Index) Writer(memoryBudget uint64, threads int) (*Writer, error) {
 // all text fields). An empty query is ErrInvalidArgument, an unparsable one
 // ErrQuerySyntax. limit 0 only counts.
 func (ix *Index) Search(query string, limit int) (SearchResult, error) {
+	return ix.SearchFields(query, limit, nil)
+}
+
+// SearchFields is Search keeping only the stored fields named in fields
+// (nil: all). A name not in the schema, or not stored, is
+// ErrInvalidArgument.
+func (ix *Index) SearchFields(query string, limit int, fields []string) (SearchResult, error) {
 	var res SearchResult
 	if limit < 0 || limit > math.MaxUint32 {
 		return res, invalidArg("limit out of range")
@@ -145,9 +145,14 @@ func (ix *Index) Search(query string, limit int) (SearchResult, error) {
 		return res, ErrClosed
 	}
 	qp, ql := stringArg(query)
+	var names []byte
+	if fields != nil {
+		names, _ = json.Marshal(fields) // strings only: cannot fail
+	}
+	fp, fl := bytesArg(names)
 	var out *C.char
 	var cerr *C.TgError
-	if code := C.tg_index_search(ix.h, qp, ql, C.uint32_t(limit), &out, &cerr); code != C.TG_OK {
+	if code := C.tg_index_search_fields(ix.h, qp, ql, C.uint32_t(limit), fp, fl, &out, &cerr); code != C.TG_OK {
 		return res, takeError(code, cerr)
 	}
 	err := takeJSON(out, &res)

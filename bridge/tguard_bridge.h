@@ -213,10 +213,14 @@ int32_t tg_index_schema(const struct TgIndex *ix, char **out_json, struct TgErro
 // query"); an unparsable one -> TG_ERR_QUERY_SYNTAX. `limit` 0 counts only;
 // above 100000 -> TG_ERR_INVALID_ARGUMENT.
 //
-// On success `*out_json` receives
-// `{"total":N,"hits":[{"id":"..","path":"..","title":"..","score":f}]}`
-// (fields missing from a stored document are omitted); the caller frees it
-// with `tg_string_free`. `query` is borrowed for the call only.
+// On success `*out_json` receives `{"total":N,"hits":[HIT...]}`, each HIT
+// an object of the document's stored fields (a field with one value gives
+// the value, with several an array; fields missing from a stored document
+// are omitted), `"snippet":{"field":..,"text":..,"highlighted":[[start,
+// end]...]}` (byte ranges of the matched terms in the one-line text;
+// left out when the schema stores no tokenized text) and `"score":f`; the
+// caller frees it with `tg_string_free`. `query` is borrowed for the call
+// only.
 //
 // # Safety
 // `ix` live handle; `query_ptr` readable for `query_len`; `out_json`
@@ -227,6 +231,22 @@ int32_t tg_index_search(const struct TgIndex *ix,
                         uint32_t limit,
                         char **out_json,
                         struct TgError **out_err);
+
+// `tg_index_search`, keeping only the stored fields named in `fields_json`
+// (a JSON array of names; empty or NULL: all). A name not in the schema,
+// or not stored -> TG_ERR_INVALID_ARGUMENT. Borrowed for the call only.
+//
+// # Safety
+// As `tg_index_search`; `fields_ptr` readable for `fields_len` (NULL
+// allowed when 0).
+int32_t tg_index_search_fields(const struct TgIndex *ix,
+                               const uint8_t *query_ptr,
+                               size_t query_len,
+                               uint32_t limit,
+                               const uint8_t *fields_ptr,
+                               size_t fields_len,
+                               char **out_json,
+                               struct TgError **out_err);
 
 // Writes `{"docs":N,"segments":N,"payload":"..."|null,"opstamp":N}` of the
 // last commit to `*out_json` (caller frees with `tg_string_free`).
