@@ -24,6 +24,7 @@ type indexFlags struct {
 	journal string
 	prune   bool
 	root    string
+	deletes []string // ids, for tguard delete
 	lease   leaseFlags
 }
 
@@ -143,6 +144,9 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		return err
 	}
 	defer j.Close()
+	if err := j.SetOwner(f.dir, owner); err != nil {
+		return err
+	}
 
 	intr := catchInterrupts(g.stderr)
 	defer intr.stop()
@@ -205,6 +209,12 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 			return err
 		}
 	}
+	if len(f.deletes) > 0 {
+		if err := ixr.AcceptDeletes(f.deletes, "tguard delete"); err != nil {
+			return err
+		}
+		sum.Deleted = len(f.deletes)
+	}
 	if pending, err := j.PendingCount(); err == nil {
 		prog.applying(pending)
 	}
@@ -215,7 +225,8 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		defer cancel()
 	}
 	res, ferr := ixr.Flush(ctx)
-	sum.Indexed, sum.Committed = res.Applied-res.Bad, res.Committed
+	// Applied counts this run's deletions too; indexed are documents.
+	sum.Indexed, sum.Committed = max(res.Applied-res.Bad-sum.Deleted, 0), res.Committed
 	if res.Committed {
 		sum.Token = res.Token
 	}
