@@ -44,17 +44,27 @@ func newIndexCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "index --index DIR [--owner ID] [--lease DUR] [--wait DUR | -n] [--root DIR] [--journal FILE] [--batch N] [--prune] [--json] PATH...",
 		Short: "Journal files, folders and JSON-lines files, then apply them under the lease",
-		Long: `Index text files (one document each, keyed by absolute path; binary, non-UTF-8
-and oversized files are skipped with a warning) and *.jsonl files (one
-document per line, keyed by its "id"; bad lines are counted and named by file
-and line, the others are indexed).
+		Long: `Index text files (one document each) and *.jsonl files (one document per
+line, keyed by its "id"; bad lines are counted, the others are indexed).
+Binary, non-UTF-8 and oversized files and symbolic links inside folders are
+skipped; the summary counts them by reason, --verbose lists them.
+
+A file's id is its canonical path: absolute, cleaned, with symbolic links in
+the given PATH resolved, so "dir", "dir/" and a link to dir give the same ids.
+With --root R it is the path below R with "/" as the separator and a leading
+"/" (R/docs/a.txt is "/docs/a.txt"): hosts that mount one share at different
+places (/mnt/share, /srv/share, Z:\) then give a file the same id.
+--prune also removes ids an older tguard gave through a symbolic link.
 
 Every accepted document is first written to a local SQLite journal; then the
 lease is acquired, the journal applied, committed with the lease's fencing
 token, and the lease released. Not acquired within --wait: exit 75, and the
 documents stay journaled for the next run of the same owner, or for
 "tguard flush". With --prune, documents under a given folder whose files are
-gone are deleted. The index is created if missing.`,
+gone are deleted. The index is created if missing, with --schema (Tantivy's
+schema JSON) or the default schema; it keeps its schema (tguard schema prints
+it). SIGINT or SIGTERM: nothing half-done is committed, the lease is released,
+the journal kept (exit 130 / 143); a second signal exits at once.`,
 		Args: minArgs(1, "at least one PATH"),
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			if err := requireIndex(f.dir); err != nil {
