@@ -135,7 +135,7 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		return err
 	}
 	start := time.Now()
-	schema, err := checkSchema(f.dir, f.schema)
+	schema, err := checkSchema(g, f.dir, f.schema)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -58,7 +59,7 @@ func schemaArg(v string) (string, error) {
 // checkSchema checks --schema before anything is journaled: a bad schema is
 // a usage error, and one that differs from the schema an existing index
 // keeps is refused here rather than after the documents were journaled.
-func checkSchema(dir, schema string) (string, error) {
+func checkSchema(g *globals, dir, schema string) (string, error) {
 	schema, err := schemaArg(schema)
 	if err != nil || strings.TrimSpace(schema) == "" {
 		return schema, err
@@ -66,6 +67,9 @@ func checkSchema(dir, schema string) (string, error) {
 	want, err := bridge.CheckSchema(schema)
 	if err != nil {
 		return "", usageErr(fmt.Errorf("--schema: %w", err))
+	}
+	if !storesID(want) {
+		g.warn("--schema does not store \"id\" (\"stored\": true): hits cannot say which document they are")
 	}
 	ix, err := bridge.Open(dir)
 	if errors.Is(err, bridge.ErrNotFound) || errors.Is(err, bridge.ErrNotAnIndex) {
@@ -84,4 +88,32 @@ func checkSchema(dir, schema string) (string, error) {
 			bridge.ErrSchemaMismatch, dir, shellQuote(dir))
 	}
 	return schema, nil
+}
+
+// storesID reports whether a schema in Tantivy's JSON stores the id field.
+// Tantivy's fields default to not stored; a schema that forgets it gives
+// hits with nothing but a score.
+func storesID(tantivyJSON string) bool {
+	var fields []struct {
+		Name    string `json:"name"`
+		Options struct {
+			Stored bool `json:"stored"`
+		} `json:"options"`
+	}
+	if json.Unmarshal([]byte(tantivyJSON), &fields) != nil {
+		return true // not ours to judge
+	}
+	for _, f := range fields {
+		if f.Name == "id" {
+			return f.Options.Stored
+		}
+	}
+	return true
+}
+
+// warn prints a warning on stderr, unless -q.
+func (g *globals) warn(format string, a ...any) {
+	if !g.quiet {
+		fmt.Fprintf(g.stderr, "tguard: warning: "+format+"\n", a...)
+	}
 }

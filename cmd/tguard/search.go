@@ -60,8 +60,8 @@ Readers never need the lease: search works while another instance writes.`,
 					}
 				}
 			}
-			if w := ignoredOperator(query); w != "" && !g.quiet {
-				fmt.Fprintf(g.stderr, "tguard: warning: %s is searched as %s: Tantivy's query syntax has no wildcard or fuzzy term for one word (see tguard help search)\n",
+			if w := ignoredOperator(query); w != "" {
+				g.warn("%s is searched as %s: Tantivy's query syntax has no wildcard or fuzzy term for one word (see tguard help search)",
 					w, strings.TrimRight(w, "*~0123456789"))
 			}
 			ix, err := bridge.Open(dir)

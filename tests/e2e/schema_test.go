@@ -62,6 +62,13 @@ func TestCustomSchemaTantivyFormat(t *testing.T) {
 	assert.Equal(t, 1, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "schema mismatch")
 
+	// Tantivy's fields are not stored unless they say so: an id that is
+	// not stored gets a warning (hits could not say which document).
+	r = tguard(t, nil, "index", "--index", filepath.Join(root, "bare"), "--schema",
+		`[{"name":"id","type":"text","options":{"indexing":{"record":"basic","tokenizer":"raw"}}}]`, docs)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `warning: --schema does not store "id"`)
+
 	r = tguard(t, nil, "search", "--index", ix, "--json", "run")
 	require.Equal(t, 0, r.code, r.stderr)
 	var res struct {
