@@ -30,16 +30,17 @@ func goSources(t *testing.T) string {
 	return src
 }
 
-// interrupt starts tguard with args, sends sig after delay, and checks the
-// one line it ends with and its exit code; it returns how many documents
-// the line says are journaled.
-func interrupt(t *testing.T, sig os.Signal, code int, delay time.Duration, args ...string) int {
+// interrupt starts tguard with args, sends sig once ready says the run is
+// in the middle of the step under test, and checks the one line it ends
+// with and its exit code; it returns how many documents the line says are
+// journaled.
+func interrupt(t *testing.T, sig os.Signal, code int, ready func() bool, args ...string) int {
 	t.Helper()
 	cmd := exec.Command(tguardBin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(t, cmd.Start())
-	time.Sleep(delay)
+	require.Eventually(t, ready, 60*time.Second, 5*time.Millisecond, "the run did not get there")
 	require.NoError(t, cmd.Process.Signal(sig))
 	sent := time.Now()
 	err := cmd.Wait()
@@ -88,7 +89,9 @@ func TestInterruptIndex(t *testing.T) {
 	src := goSources(t)
 	ix := filepath.Join(t.TempDir(), "index")
 	journal := filepath.Join(t.TempDir(), "j.db")
-	n := interrupt(t, os.Interrupt, 130, 1500*time.Millisecond,
+	// In the middle of the walk: the journal's WAL holds a few batches.
+	walking := func() bool { return fileSize(journal+"-wal") > 8<<20 }
+	n := interrupt(t, os.Interrupt, 130, walking,
 		"index", "--index", ix, "--journal", journal, "--batch", "200", src)
 	leaseFree(t, ix)
 	require.Greater(t, n, 0)
@@ -117,7 +120,16 @@ func TestInterruptFlush(t *testing.T) {
 	_ = h.Wait()
 	leaseFree(t, ix)
 
-	n := interrupt(t, os.Interrupt, 130, 1500*time.Millisecond,
+	// In the middle of applying: Tantivy's writer lock is taken (the
+	// index is created by this flush) and a moment has passed.
+	applying := func() bool {
+		if _, err := os.Stat(filepath.Join(ix, ".tantivy-writer.lock")); err != nil {
+			return false
+		}
+		time.Sleep(300 * time.Millisecond)
+		return true
+	}
+	n := interrupt(t, os.Interrupt, 130, applying,
 		"flush", "--index", ix, "--journal", journal, "--batch", "100")
 	leaseFree(t, ix)
 	r = tguard(t, nil, "stats", "--index", ix, "--json")
@@ -172,4 +184,12 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
