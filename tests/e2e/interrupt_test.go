@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/testbin"
 )
 
 var interruptedRe = regexp.MustCompile("interrupted: ([0-9]+) documents journaled; `tguard flush --index (.+)` applies them")
@@ -192,4 +193,39 @@ func fileSize(path string) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// A second signal exits at once, wherever the run is: here both arrive
+// while the run is stopped right before its commit, under the lease. The
+// documents are not lost: the next flush applies each exactly once.
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	journal := filepath.Join(root, "j.db")
+	docs := filepath.Join(root, "docs")
+	for i := 0; i < 20; i++ {
+		writeFile(t, filepath.Join(docs, strconv.Itoa(i)+".txt"), "kappa "+strconv.Itoa(i)+"\n")
+	}
+	cmd := exec.Command(tguardBin, "index", "--index", ix, "--journal", journal, docs)
+	cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT=before-commit:stop")
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	testbin.WaitStopped(t, cmd.Process.Pid)
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Contains(t, []int{130, 143}, ee.ExitCode(), errb.String())
+	assert.Contains(t, errb.String(), "again: exiting at once", errb.String())
+
+	// The holder died with the lease; this host sees it dead and flush
+	// takes over at once.
+	r := tguard(t, nil, "flush", "--index", ix, "--journal", journal, "--wait", "30s", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 20, docCount(t, ix), "every document once")
+	assert.Len(t, searchIDs(t, ix, "kappa"), 20)
 }
