@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/tguard/tguard/bridge"
@@ -117,23 +118,34 @@ func printHit(g *globals, h bridge.Hit, names []string, bold bool) {
 }
 
 // markSnippet puts the matched terms in bold (ANSI) on a terminal and
-// leaves the text plain otherwise.
+// leaves the text plain otherwise; runs of spaces (the library turns line
+// breaks and tabs into spaces) become one.
 func markSnippet(s *bridge.Snippet, bold bool) string {
-	if !bold {
-		return strings.TrimSpace(s.Text)
-	}
-	var b strings.Builder
+	text := s.Text
+	var ranges [][2]int
 	at := 0
 	for _, r := range s.Highlighted {
-		start, end := r[0], r[1]
-		if start < at || end > len(s.Text) || start > end {
+		if r[0] >= at && r[0] < r[1] && r[1] <= len(text) {
+			ranges = append(ranges, r)
+			at = r[1]
+		}
+	}
+	var b strings.Builder
+	k, space := 0, false
+	for i, r := range text {
+		if bold && k < len(ranges) && i == ranges[k][0] {
+			b.WriteString("\x1b[1m")
+		}
+		if r == ' ' && space {
 			continue
 		}
-		b.WriteString(s.Text[at:start])
-		b.WriteString("\x1b[1m" + s.Text[start:end] + "\x1b[0m")
-		at = end
+		space = r == ' '
+		b.WriteRune(r)
+		if bold && k < len(ranges) && i+utf8.RuneLen(r) == ranges[k][1] {
+			b.WriteString("\x1b[0m")
+			k++
+		}
 	}
-	b.WriteString(s.Text[at:])
 	return strings.TrimSpace(b.String())
 }
 
