@@ -41,9 +41,9 @@ type fileDoc struct {
 }
 
 // Walker turns files and folders into documents: a text file is one
-// document (its id is its canonical path, see docid.go); a *.jsonl file holds one document
-// per line. Binary files, files that are not UTF-8 and files over MaxSize
-// are skipped and reported, never indexed half.
+// document (its id is its canonical path, see docid.go); a *.jsonl file
+// holds one document per line. Binary files, files that are not UTF-8 and
+// files over MaxSize are skipped and reported, never indexed half.
 type Walker struct {
 	MaxSize int64
 	// OnDoc receives each document; returning an error stops the walk.
