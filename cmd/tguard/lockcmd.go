@@ -236,11 +236,13 @@ func newLockExecCmd(g *globals) *cobra.Command {
 	var dir string
 	lf := &leaseFlags{}
 	c := &cobra.Command{
-		Use:   "exec --index DIR [--owner ID] [--lease DUR] [--wait DUR] -- CMD [ARG...]",
+		Use:   "exec --index DIR [--owner ID] [--lease DUR] [--wait DUR | -n] -- CMD [ARG...]",
 		Short: "Run a command while holding the lease, like flock(1)",
 		Long: `Acquire the lease, run CMD with TGUARD_FENCING_TOKEN and TGUARD_OWNER in its
 environment, release the lease, and exit with CMD's exit code. The index
-folder is created if missing. Not acquired within --wait: exit 75.
+folder is created if missing. As with flock(1), it waits for the lease as
+long as it takes unless --wait says otherwise (--wait 0 or -n: try once);
+not acquired: exit 75.
 
 Nothing CMD starts may outlive the lease. CMD runs in its own process group
 (the terminal's foreground group when tguard has the terminal); SIGINT,

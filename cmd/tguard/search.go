@@ -74,6 +74,11 @@ Readers never need the lease: search works while another instance writes.`,
 			if errors.Is(err, bridge.ErrInvalidArgument) && names != nil {
 				return usageErr(err)
 			}
+			if errors.Is(err, bridge.ErrQuerySyntax) && strings.Contains(err.Error(), "not declared as indexed") {
+				// An index made by an older tguard stores path without
+				// indexing it; its schema is kept, so say how to see it.
+				return fmt.Errorf("%w (tguard schema --index %s shows which fields are indexed)", err, shellQuote(dir))
+			}
 			if err != nil {
 				return err
 			}
