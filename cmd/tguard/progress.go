@@ -31,14 +31,7 @@ func newProgress(g *globals, quiet bool) *progress {
 		return p
 	}
 	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions(-1,
-			progressbar.OptionSetWriter(g.stderr),
-			progressbar.OptionSetDescription("journaling"),
-			progressbar.OptionSetItsString("files"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish())
+		p.bar = p.newBar(-1, "journaling", "files")
 	} else {
 		p.plain = true
 	}
@@ -65,6 +58,7 @@ func (p *progress) waiting(holder lock.Status) {
 	switch {
 	case p.bar != nil:
 		p.bar.Describe(what)
+		_ = p.bar.RenderBlank()
 	case p.plain:
 		fmt.Fprintf(p.g.stderr, "tguard: %s\n", what)
 	}
@@ -75,10 +69,22 @@ func (p *progress) applying(total int) {
 	p.total = total
 	p.start, p.last = time.Now(), time.Now()
 	if p.bar != nil {
-		p.bar.Reset()
-		p.bar.ChangeMax(max(total, 1))
-		p.bar.Describe("indexing")
+		_ = p.bar.Finish() // ends its spinner's ticker; clears it
+		p.bar = p.newBar(max(total, 1), "indexing", "docs")
 	}
+}
+
+// newBar is a bar on the terminal: a count and a rate of unit, with a
+// total when max is not -1.
+func (p *progress) newBar(max int, what, unit string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(max,
+		progressbar.OptionSetWriter(p.g.stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionSetItsString(unit),
+		progressbar.OptionShowIts(),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish())
 }
 
 func (p *progress) applied(n int) {
