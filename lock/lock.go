@@ -34,6 +34,13 @@ func New(dir string, opts ...Option) (*Locker, error) {
 		return nil, err
 	}
 	b := cfg.backend
+	if cfg.etcd != nil {
+		eb, err := newEtcdBackend(dir, cfg)
+		if err != nil {
+			return nil, err
+		}
+		b = eb
+	}
 	if b == nil {
 		if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 			return nil, fmt.Errorf("lock: %s is %w", dir, ErrNotFolder)
@@ -77,7 +84,8 @@ func (l *Locker) Acquire(ctx context.Context) (*Lease, error) {
 		case errors.As(err, &held):
 			l.cfg.log.Debug("lock: held", "holder", held.Holder.Owner, "token", held.Holder.Token)
 		case ctx.Err() != nil:
-		case isTransient(err) || errors.Is(err, errViewChanged) || errors.Is(err, errGrantTooSlow):
+		case isTransient(err) || errors.Is(err, errViewChanged) || errors.Is(err, errGrantTooSlow) ||
+			errors.Is(err, errEtcdUnavailable):
 			l.cfg.log.Warn("lock: attempt failed, retrying", "error", err)
 		default:
 			return nil, err

@@ -19,6 +19,7 @@ type globals struct {
 	logLevel       string
 	log            *slog.Logger
 	skew           time.Duration
+	backend        backendFlags // backend.go
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -40,6 +41,9 @@ Environment:
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.backend.check(cmd); err != nil {
+				return err
+			}
 			return g.setup()
 		},
 	}
@@ -48,6 +52,7 @@ Environment:
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("TGUARD_LOG", "warn"), "log level: debug, info, warn, error")
 	root.AddCommand(newIndexCmd(g), newFlushCmd(g), newSearchCmd(g), newStatsCmd(g), newLockCmd(g), newVersionCmd(g))
+	addBackendFlags(root, &g.backend)
 	root.SetHelpCommand(&cobra.Command{
 		Use:   "help [command]",
 		Short: "Help about any command, and the exit codes",
@@ -95,7 +100,7 @@ func (g *globals) setup() error {
 
 // lockOptions are the lock options the global settings imply.
 func (g *globals) lockOptions() []lock.Option {
-	opts := []lock.Option{lock.WithLogger(g.log)}
+	opts := append([]lock.Option{lock.WithLogger(g.log)}, g.backend.options()...)
 	if g.skew != 0 {
 		opts = append(opts, lock.WithClock(lock.SkewedClock(g.skew)))
 	}
