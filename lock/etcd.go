@@ -59,7 +59,9 @@ func newEtcdBackend(dir string, cfg *config) (*etcdBackend, error) {
 	return b, nil
 }
 
-func (b *etcdBackend) lockPrefix() string { return b.prefix + "lock/" }
+// mutexPrefix is the concurrency mutex's prefix; it adds the "/" itself.
+func (b *etcdBackend) mutexPrefix() string { return b.prefix + "lock" }
+func (b *etcdBackend) lockPrefix() string  { return b.mutexPrefix() + "/" }
 func (b *etcdBackend) holderKey(id clientv3.LeaseID) string {
 	return fmt.Sprintf("%sholder/%x", b.prefix, int64(id))
 }
@@ -87,9 +89,15 @@ func etcdErr(what string, err error) error {
 		errors.Is(err, rpctypes.ErrTimeoutDueToConnectionLost) || errors.Is(err, rpctypes.ErrLeaderChanged) {
 		return fmt.Errorf("lock: etcd %s: %w: %w", what, errEtcdUnavailable, err)
 	}
-	switch status.Code(err) {
+	switch st := status.Convert(err); st.Code() {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:
 		return fmt.Errorf("lock: etcd %s: %w: %w", what, errEtcdUnavailable, err)
+	case codes.Unknown:
+		// A member that timed out waiting for the leader (a read index
+		// during an election) reports its own context's deadline so.
+		if strings.Contains(st.Message(), context.DeadlineExceeded.Error()) {
+			return fmt.Errorf("lock: etcd %s: %w: %w", what, errEtcdUnavailable, err)
+		}
 	}
 	return fmt.Errorf("lock: etcd %s: %w", what, err)
 }
@@ -108,7 +116,7 @@ func (b *etcdBackend) Attempt(ctx context.Context, id Identity, lease time.Durat
 	if err != nil {
 		return nil, err
 	}
-	m := concurrency.NewMutex(s, b.lockPrefix())
+	m := concurrency.NewMutex(s, b.mutexPrefix())
 	err = m.TryLock(opctx)
 	if errors.Is(err, concurrency.ErrLocked) {
 		held, rev, serr := b.status(opctx)
@@ -182,9 +190,36 @@ func (b *etcdBackend) dropSession() {
 	s := b.session
 	b.session = nil
 	s.Orphan()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	if err := b.revoke(context.Background(), s.Lease()); err != nil {
+		b.log.Warn("lock: ending the etcd session failed; it ends at its TTL", "error", err)
+	}
+}
+
+// revokeBudget bounds the tries of revoke: long enough for one election.
+const revokeBudget = 5 * time.Second
+
+// revoke ends the session lease id, and with it every key attached to it.
+// A revoke is idempotent, so it is retried while the cluster does not
+// answer: an answer may have been lost with a member, and a try sent to a
+// member that just died hangs until its connection is seen broken. If it
+// never lands, the session ends at its TTL.
+func (b *etcdBackend) revoke(ctx context.Context, id clientv3.LeaseID) error {
+	ctx, cancel := context.WithTimeout(ctx, revokeBudget)
 	defer cancel()
-	_, _ = b.cli.Revoke(ctx, s.Lease())
+	for {
+		actx, acancel := context.WithTimeout(ctx, rpcTimeout)
+		_, err := b.cli.Revoke(actx, id)
+		acancel()
+		if err == nil || errors.Is(err, rpctypes.ErrLeaseNotFound) {
+			// Not found: expired, broken, or an earlier try landed.
+			return nil
+		}
+		if err = etcdErr("revoke", err); !errors.Is(err, errEtcdUnavailable) || ctx.Err() != nil {
+			return err
+		}
+		b.log.Debug("lock: revoke failed, retrying", "error", err)
+		pause(ctx)
+	}
 }
 
 // grant turns the mutex this process now owns into a lease: the token is

@@ -73,7 +73,9 @@ func (g *etcdGrant) leaseEnded() {
 // expiry), then checks that our mutex key is still there: a break or an
 // expiry removed it.
 func (g *etcdGrant) Renew(ctx context.Context) error {
-	resp, err := g.b.cli.KeepAliveOnce(ctx, g.s.Lease())
+	actx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	resp, err := g.b.cli.KeepAliveOnce(actx, g.s.Lease())
 	switch {
 	case errors.Is(err, rpctypes.ErrLeaseNotFound):
 		return fmt.Errorf("%w: token %d: the etcd session ended", ErrLeaseLost, g.token)
@@ -82,17 +84,30 @@ func (g *etcdGrant) Renew(ctx context.Context) error {
 	case resp.TTL <= 0:
 		return fmt.Errorf("%w: token %d: the etcd session ended", ErrLeaseLost, g.token)
 	}
-	return g.confirm(ctx, "renewal")
+	return g.confirm(actx, "renewal")
 }
 
 // Confirm checks in one transaction, guarded by the mutex's ownership
 // (IsOwner) and by the token key still holding our token, that this grant
 // is the holder now. The indexer calls it right before a commit.
-func (g *etcdGrant) Confirm(ctx context.Context) error { return g.confirm(ctx, "check") }
+// One try is bounded by rpcTimeout; Lease.Confirm retries.
+func (g *etcdGrant) Confirm(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	return g.confirm(ctx, "check")
+}
 
 func (g *etcdGrant) confirm(ctx context.Context, what string) error {
+	// The Get is not decoration: etcd serves a transaction made only of
+	// comparisons, or only of serializable reads, from the local state of
+	// whichever member answers, which may lag the leader (a follower that
+	// has not applied our own grant yet, or one cut off from the others).
+	// A linearizable read in the transaction makes it go through the
+	// leader's read index, so its comparisons see the latest state.
 	resp, err := g.b.cli.Txn(ctx).
 		If(g.m.IsOwner(), clientv3.Compare(clientv3.Value(g.b.tokenKey()), "=", strconv.FormatUint(g.token, 10))).
+		Then(clientv3.OpGet(g.b.tokenKey())).
+		Else(clientv3.OpGet(g.b.tokenKey())).
 		Commit()
 	if err != nil {
 		return etcdErr(what, err)
@@ -103,27 +118,32 @@ func (g *etcdGrant) confirm(ctx context.Context, what string) error {
 	return nil
 }
 
-// Release deletes our mutex key (only while it is still ours) and revokes
-// the session. A release never touches a successor's key: the delete is
-// guarded by our key's create revision.
+// Release revokes the session: etcd deletes our mutex key and our holder
+// record with it, in one step, and a waiter is granted at once. It touches
+// nothing else, so never a successor's lease. A revoke is idempotent, so it
+// is retried while the cluster does not answer (an answer may have been
+// lost with a member); if it never lands, the session ends at its TTL.
 func (g *etcdGrant) Release(ctx context.Context) error {
 	g.mu.Lock()
 	g.released = true
 	g.mu.Unlock()
 	g.stopOnce.Do(func() { close(g.stop) })
 	g.s.Orphan()
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	resp, err := g.b.cli.Txn(ctx).If(g.m.IsOwner()).Then(clientv3.OpDelete(g.m.Key())).Commit()
-	if err != nil {
-		return etcdErr("release", err)
-	}
-	// Revoking ends the session at once and takes its holder record along.
-	if _, rerr := g.b.cli.Revoke(ctx, g.s.Lease()); rerr != nil && !errors.Is(rerr, rpctypes.ErrLeaseNotFound) {
-		g.b.log.Warn("lock: revoking the etcd session after release failed; it ends at its TTL", "error", rerr)
-	}
-	if !resp.Succeeded {
-		return fmt.Errorf("%w: token %d: the etcd mutex key was gone at release", ErrLeaseLost, g.token)
+	if err := g.b.revoke(ctx, g.s.Lease()); err != nil {
+		return fmt.Errorf("lock: etcd release: %w", err)
 	}
 	return nil
+}
+
+// rpcTimeout bounds one try of a request that is retried: a request sent
+// to a member that just died may hang until its connection is seen broken,
+// and another member answers the next try.
+const rpcTimeout = time.Second
+
+// pause waits a little between tries.
+func pause(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(50 * time.Millisecond):
+	}
 }
