@@ -177,3 +177,29 @@ func TestKillWholeCluster(t *testing.T) {
 	assert.Less(t, lastCommit.Sub(killed), 200*time.Millisecond, "committed after the cluster was gone")
 	assert.True(t, strings.Contains(lost.rest, "lease lost"), "lost: %s", lost.rest)
 }
+
+// A holder whose work makes no progress (stall timeout) loses its lease
+// while its process stays alive: its session's keep-alive must stop with
+// the lease, or the cluster would keep the session, and the lock, for as
+// long as the stuck process lives. The waiter is granted about a TTL after
+// the stall.
+func TestStalledHolderLetsGo(t *testing.T) {
+	c := startCluster(t, 1)
+	const lease, stall = 3 * time.Second, time.Second
+	env := holderEnv(c, "stalled", lease)
+	h := startHelper(t, "holder", append(env, envStall+"="+stall.String(), envStay+"=1")...)
+	g1 := h.waitLine(t, "granted", 30*time.Second)
+	w := startHelper(t, "holder", env...)
+	lost := h.waitLine(t, "lost", stall+lease)
+	assert.Contains(t, lost.rest, "no progress")
+	g2 := w.waitLine(t, "granted", stall+3*lease)
+	t.Logf("FIGURE etcd_stall lease=%v stall=%v lost_after_ms=%d waiter_granted_after_loss_ms=%d",
+		lease, stall, lost.at.Sub(g1.at).Milliseconds(), g2.at.Sub(lost.at).Milliseconds())
+	assert.Greater(t, g2.n, g1.n)
+	assert.LessOrEqual(t, g2.at.Sub(lost.at), lease+expiryCheck, "the stalled holder's session must end a TTL after its lease")
+	select {
+	case <-h.done:
+		t.Fatalf("the stalled holder exited: %s", h.output())
+	default:
+	}
+}

@@ -33,6 +33,8 @@ const (
 	envCycles    = "TGUARD_ETCDTEST_CYCLES" // loop: cycles (0: until envFor)
 	envFor       = "TGUARD_ETCDTEST_FOR"    // loop: run for this long
 	envNoLock    = "TGUARD_ETCDTEST_NOLOCK" // loop: the control, without the lock
+	envStall     = "TGUARD_ETCDTEST_STALL"  // holder: WithStallTimeout
+	envStay      = "TGUARD_ETCDTEST_STAY"   // holder: 1 keeps the process alive after the loss
 	// envAddr and envID are the loop's verifier and id (not verifier.EnvAddr,
 	// which makes a process a lock exec contender).
 	envAddr = "TGUARD_ETCDTEST_VERIFIER"
@@ -75,11 +77,15 @@ func envDur(name string, def time.Duration) time.Duration {
 
 // locker is the etcd Locker of a helper.
 func locker(owner string) (*lock.Locker, error) {
-	return lock.New(os.TempDir(), lock.WithEtcd(strings.Split(os.Getenv(envEndpoints), ",")...),
+	var opts []lock.Option
+	if d := envDur(envStall, 0); d > 0 {
+		opts = append(opts, lock.WithStallTimeout(d))
+	}
+	return lock.New(os.TempDir(), append(opts, lock.WithEtcd(strings.Split(os.Getenv(envEndpoints), ",")...),
 		lock.WithEtcdKey(os.Getenv(envKey)), lock.WithOwner(owner),
 		lock.WithLeaseDuration(envDur(envLease, 2*time.Second)),
 		// Warnings (failed renewals) go to the output the tests show.
-		lock.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+		lock.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))...)
 }
 
 // loop is a verifier contender that takes the lease many times in one
@@ -146,7 +152,8 @@ func loop() error {
 //	commit <n> <unix ns>      (after each confirmed commit)
 //	lost <unix ns> <error>    (the moment Lease.Done fires)
 //
-// and exits 3 once the lease is lost. It runs until killed.
+// and exits 3 once the lease is lost (with envStay it stays alive, as a
+// stuck writer does). It runs until killed.
 func holder() error {
 	l, err := locker(fmt.Sprintf("holder-%d", os.Getpid()))
 	if err != nil {
@@ -167,6 +174,9 @@ func holder() error {
 		mu.Lock()
 		fmt.Printf("lost %d %v\n", time.Now().UnixNano(), lease.Err())
 		mu.Unlock()
+		if os.Getenv(envStay) == "1" {
+			select {} // alive, as a stuck writer is
+		}
 		close(lost)
 	}()
 	for n := 1; ; n++ {
