@@ -75,6 +75,7 @@ func (l *Locker) Acquire(ctx context.Context) (*Lease, error) {
 	defer l.mu.Unlock()
 	bo := backoff{next: l.cfg.backoffMin, max: l.cfg.backoffMax}
 	var held *HeldError
+	var failed error // the last attempt that failed without a holder
 	for {
 		lease, err := l.attempt(ctx)
 		if err == nil {
@@ -87,12 +88,18 @@ func (l *Locker) Acquire(ctx context.Context) (*Lease, error) {
 		case isTransient(err) || errors.Is(err, errViewChanged) || errors.Is(err, errGrantTooSlow) ||
 			errors.Is(err, errEtcdUnavailable):
 			l.cfg.log.Warn("lock: attempt failed, retrying", "error", err)
+			failed = err
 		default:
 			return nil, err
 		}
 		if err := l.b.Wait(ctx, bo.wait()); err != nil {
 			if held != nil {
 				return nil, errors.Join(err, held)
+			}
+			if failed != nil {
+				// Say why nothing was granted (a cluster out of reach),
+				// not only that the time ran out.
+				return nil, fmt.Errorf("%w; last attempt: %w", err, failed)
 			}
 			return nil, err
 		}

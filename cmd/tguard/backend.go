@@ -60,7 +60,12 @@ func (f *backendFlags) check(cmd *cobra.Command) error {
 			return usageErr(fmt.Errorf("--etcd-endpoints %q: an empty endpoint", f.endpoints))
 		}
 	}
-	return nil
+	// lock validates the endpoints and the key; New connects to nothing.
+	l, err := lock.New(".", f.options()...)
+	if err != nil {
+		return usageErr(err)
+	}
+	return l.Close()
 }
 
 func (f *backendFlags) list() []string {
