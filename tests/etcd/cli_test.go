@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -180,4 +181,63 @@ func TestStatusAndBreak(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	require.NoError(t, json.Unmarshal([]byte(out), &st))
 	assert.False(t, st.Held)
+}
+
+// tguard index holds the lease from a three-member cluster, and the whole
+// cluster is killed right after its grant, before its commit: the commit's
+// ownership check cannot reach a quorum, so the run ends with the lease
+// lost (exit 76) before the TTL has passed since the kill, and commits
+// nothing: the index keeps its last token and the documents stay
+// journaled, for a later flush (here with the file backend, as an
+// operator would while the cluster is down; its token is above the last).
+func TestKillWholeClusterWhileIndexing(t *testing.T) {
+	c := startCluster(t, 3)
+	const lease = 3 * time.Second
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	j := filepath.Join(root, "j.db")
+	env := []string{"TGUARD_ETCD_ENDPOINTS=" + c.endpoints()}
+	corpus(t, filepath.Join(root, "seed"), "seed", 1)
+	code, _, errs := tguard(t, env, "index", "--index", ix, "--backend", "etcd", "--journal", j, filepath.Join(root, "seed"))
+	require.Equal(t, 0, code, errs)
+	before := indexToken(t, ix)
+
+	words := corpus(t, filepath.Join(root, "docs"), "outage", 20)
+	cmd := exec.Command(tguardBin, "--log-level", "info", "index", "--index", ix, "--backend", "etcd",
+		"--journal", j, "--lease", lease.String(), "--batch", "1", filepath.Join(root, "docs"))
+	cmd.Env = append(os.Environ(), env...)
+	p := &helperProc{done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = lockedWriter{p}, lockedWriter{p}
+	p.cmd = cmd
+	require.NoError(t, cmd.Start())
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-p.done })
+	require.Eventually(t, func() bool { return strings.Contains(p.output(), `msg="lock: acquired"`) },
+		30*time.Second, time.Millisecond, "no grant")
+	killed := time.Now()
+	for _, m := range c.members {
+		_ = m.cmd.Process.Kill()
+	}
+	code = p.wait(lease + 30*time.Second)
+	took := time.Since(killed)
+	// tguard logs the loss ("lock: lease lost") the moment its lease ends.
+	m := regexp.MustCompile(`(?m)^time=(\S+) level=WARN msg="lock: lease lost"`).FindStringSubmatch(p.output())
+	require.NotNil(t, m, "no loss reported:\n%s", p.output())
+	lostAt, err := time.Parse(time.RFC3339Nano, m[1])
+	require.NoError(t, err)
+	t.Logf("FIGURE etcd_kill_cluster_indexing lease=%v exit=%d lost_after_ms=%d ended_after_ms=%d",
+		lease, code, lostAt.Sub(killed).Milliseconds(), took.Milliseconds())
+	assert.Equal(t, 76, code, "lease lost, nothing committed:\n%s", p.output())
+	// The log's clock has millisecond resolution.
+	assert.Less(t, lostAt.Sub(killed), lease-time.Millisecond, "the loss must be reported before the TTL ends")
+	assert.Less(t, took, lease+5*time.Second, "tguard must exit once the lease is lost")
+	assert.Equal(t, before, indexToken(t, ix), "nothing was committed")
+	assert.Equal(t, 0, hits(t, ix, words[0]))
+
+	code, _, errs = tguard(t, nil, "flush", "--index", ix, "--journal", j)
+	require.Equal(t, 0, code, errs)
+	assert.Greater(t, indexToken(t, ix), before)
+	for _, w := range words {
+		assert.Equal(t, 1, hits(t, ix, w), w)
+	}
 }
