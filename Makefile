@@ -18,7 +18,7 @@ RUN_DIR ?= .run
 
 # Every Debian package a test needs, in one place: .ci/run and make test
 # both go through "make deps".
-DEB_PACKAGES := samba smbnetfs fuse3 spin util-linux mount e2fsprogs procps
+DEB_PACKAGES := samba smbnetfs fuse3 spin util-linux mount e2fsprogs procps etcd-server
 
 FUZZTIME ?= 20s
 

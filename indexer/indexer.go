@@ -278,7 +278,9 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 	res.Bad = b.Bad
 
 	next := payload.next(lease.Token(), grant, ix.journal.ID(), last)
-	if err := lease.Check(); err != nil {
+	// Confirm is Check, and with etcd a transaction guarded by the mutex's
+	// ownership: a holder cut off from the cluster commits nothing.
+	if err := lease.Confirm(lease.Context()); err != nil {
 		return res, err
 	}
 	if err := ix.interrupted(); err != nil {

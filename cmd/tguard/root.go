@@ -19,7 +19,8 @@ type globals struct {
 	logLevel       string
 	log            *slog.Logger
 	skew           time.Duration
-	quiet, verbose bool // -q: errors only; -v: list what was skipped
+	quiet, verbose bool         // -q: errors only; -v: list what was skipped
+	backend        backendFlags // backend.go
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -41,6 +42,9 @@ Environment:
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.backend.check(cmd); err != nil {
+				return err
+			}
 			return g.setup()
 		},
 	}
@@ -52,6 +56,7 @@ Environment:
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "list every skipped file and bad line")
 	root.AddCommand(newIndexCmd(g), newFlushCmd(g), newSearchCmd(g), newStatsCmd(g), newLockCmd(g), newVersionCmd(g))
 	root.AddCommand(newSchemaCmd(g), newJournalCmd(g), newDeleteCmd(g))
+	addBackendFlags(root, &g.backend)
 	root.SetHelpCommand(&cobra.Command{
 		Use:   "help [command]",
 		Short: "Help about any command, and the exit codes",
@@ -106,7 +111,7 @@ func (g *globals) setup() error {
 
 // lockOptions are the lock options the global settings imply.
 func (g *globals) lockOptions() []lock.Option {
-	opts := []lock.Option{lock.WithLogger(g.log)}
+	opts := append([]lock.Option{lock.WithLogger(g.log)}, g.backend.options()...)
 	if g.skew != 0 {
 		opts = append(opts, lock.WithClock(lock.SkewedClock(g.skew)))
 	}
