@@ -15,6 +15,7 @@ import (
 type watcher struct {
 	w       *fsnotify.Watcher
 	watched map[string]bool
+	changed chan struct{} // capacity 1: an event or error came since Wait last took it
 }
 
 func newWatcher() *watcher {
@@ -22,7 +23,36 @@ func newWatcher() *watcher {
 	if err != nil {
 		return nil // no notifications: polling alone is still correct
 	}
-	return &watcher{w: w, watched: map[string]bool{}}
+	wt := &watcher{w: w, watched: map[string]bool{}, changed: make(chan struct{}, 1)}
+	go wt.drain()
+	return wt
+}
+
+// drain reads fsnotify's channels all the time, not only inside Wait: on
+// Windows, Add and Remove are served by the goroutine that delivers events,
+// so an undelivered event would block follow's Add for ever (it did, under
+// Wine). Events coalesce into one pending wake-up; a stale one only costs
+// the waiter an extra read.
+func (w *watcher) drain() {
+	events, errs := w.w.Events, w.w.Errors
+	for events != nil || errs != nil {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+		case _, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+		}
+		select {
+		case w.changed <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // follow watches exactly paths (those that exist). It reports whether it
@@ -54,8 +84,7 @@ func (b *fileBackend) Wait(ctx context.Context, d time.Duration) error {
 	if b.watch == nil {
 		b.watch = newWatcher()
 	}
-	var events <-chan fsnotify.Event
-	var errs <-chan error
+	var changed <-chan struct{}
 	if b.watch != nil {
 		paths := []string{filepath.Dir(b.root), b.root}
 		if b.last.gen != 0 {
@@ -68,7 +97,7 @@ func (b *fileBackend) Wait(ctx context.Context, d time.Duration) error {
 		if b.watch.follow(paths) {
 			return ctx.Err()
 		}
-		events, errs = b.watch.w.Events, b.watch.w.Errors
+		changed = b.watch.changed
 	}
 	var exited <-chan struct{}
 	if v := b.last; v.live() && v.recErr == nil && judgeHolder(v.rec, b.self) == fateAlive {
@@ -80,8 +109,7 @@ func (b *fileBackend) Wait(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-t.C:
-	case <-events:
-	case <-errs:
+	case <-changed:
 	case <-exited:
 	}
 	return nil
