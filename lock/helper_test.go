@@ -1,5 +1,3 @@
-//go:build unix
-
 package lock
 
 import (
@@ -11,7 +9,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -73,7 +70,7 @@ func runHelper(mode string) int {
 			fmt.Fprintln(os.Stderr, "UMASK:", err)
 			return 3
 		}
-		syscall.Umask(int(m))
+		setUmask(int(m))
 	}
 	dir := os.Getenv("DIR")
 	l, err := helperLocker(dir)
