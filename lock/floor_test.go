@@ -113,7 +113,6 @@ func TestTokenFloorErrors(t *testing.T) {
 // then between leases: never two holders at once, and every token is above
 // the last committed one.
 func TestTokenFloorRaces(t *testing.T) {
-	skipUnderWine(t, "GetFileInformationByHandle hangs on a lease folder removed while fsnotify watches it")
 	ctx := context.Background()
 	dir := t.TempDir()
 	var mu sync.Mutex

@@ -44,3 +44,13 @@ func isTransient(err error) bool {
 	}
 	return false
 }
+
+// notifyWorks is false under Wine: there, a process whose fsnotify watches
+// a lease folder (ReadDirectoryChangesW) while others create and remove its
+// subfolders was seen to hang, with every other process of the folder, in
+// GetFileInformationByHandle and GetVolumeInformationByHandle (make
+// test-windows, 8 contenders). Waiters then poll, which alone is correct.
+// Wine's ntdll exports wine_get_version; Windows' does not.
+func notifyWorks() bool {
+	return windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() != nil
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -171,6 +172,9 @@ func startChild(t *testing.T, mode, hostname string, env ...string) *child {
 	require.NoError(t, err)
 	var cmd *exec.Cmd
 	if hostname != "" {
+		if runtime.GOOS != "linux" {
+			t.Skip("another hostname needs a Linux UTS namespace (unshare -u)")
+		}
 		if os.Geteuid() != 0 {
 			t.Skip("another hostname needs unshare -u, which needs root")
 		}
