@@ -31,7 +31,10 @@ var (
 		return linuxCmd(ctx, env, a...)
 	}}
 	wineSide = side{"windows", func(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd {
-		a := append(append([]string{"lock", "exec", "--index", winPath(dir)}, args...), "--", winPath(contenderWin))
+		if len(dir) < 2 || dir[1] != ':' {
+			dir = winPath(dir) // a Linux path; else already a drive letter's
+		}
+		a := append(append([]string{"lock", "exec", "--index", dir}, args...), "--", winPath(contenderWin))
 		return wineCmd(ctx, env, a...)
 	}}
 )
@@ -50,10 +53,15 @@ func TestCrossPlatformContention(t *testing.T) {
 	if linuxExe == "" {
 		t.Skip("TGUARD_LINUX_EXE names no Linux tguard")
 	}
-	cycles := envInt("TGUARD_WINE_CYCLES", 12) // per worker
+	dir := t.TempDir()
+	contend(t, dir, dir, envInt("TGUARD_WINE_CYCLES", 12))
+}
+
+// contend runs two Linux and two Windows workers, cycles lock exec runs
+// each, on the folder that Linux names linuxDir and Windows winDir.
+func contend(t *testing.T, linuxDir, winDir string, cycles int) {
 	ctx := withTimeout(t, 10*time.Minute)
 	srv := verifier.Start(t)
-	dir := t.TempDir()
 	var wg sync.WaitGroup
 	for i, s := range []side{linuxSide, wineSide, linuxSide, wineSide} {
 		id := fmt.Sprintf("%s-%d", s.name, i)
@@ -62,6 +70,10 @@ func TestCrossPlatformContention(t *testing.T) {
 			defer wg.Done()
 			env := []string{verifier.EnvAddr + "=" + srv.Addr(), verifier.EnvID + "=" + id,
 				verifier.EnvHoldMin + "=20ms", verifier.EnvHoldMax + "=100ms"}
+			dir := linuxDir
+			if s.name == "windows" {
+				dir = winDir
+			}
 			for range cycles {
 				out, errOut, code := run(t, s.exec(ctx, dir, env, "--lease", "10s"))
 				if !assert.Equal(t, 0, code, "%s: stdout %s stderr %s", id, out, errOut) {
