@@ -29,9 +29,10 @@ for tool in wine wineserver "$WIN_CC"; do
 done
 
 root=$(pwd)
-out=$root/$RUN_DIR/windows
+case $RUN_DIR in /*) ;; *) RUN_DIR=$root/$RUN_DIR ;; esac
+out=$RUN_DIR/windows
 mkdir -p "$out"
-export WINEPREFIX=$root/$RUN_DIR/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" WINEARCH=win64
+export WINEPREFIX=$RUN_DIR/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" WINEARCH=win64
 
 # 1. The prefix (once), the shim (each run: the source may change).
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
