@@ -81,6 +81,8 @@ done
 # 3. tguard.exe itself, driven from Linux.
 echo "test-windows: tests/windows on $WIN_BIN"
 TGUARD_WINE_EXE=$root/$WIN_BIN TGUARD_LINUX_EXE=$root/bin/tguard TGUARD_WINE_NETDRIVE=$out/netdrive \
-	"$GO" test -count=1 -timeout 15m ./tests/windows/ || fail=1
+	"$GO" test -v -count=1 -timeout 15m ./tests/windows/ >"$out/tests-windows.log" 2>&1 || fail=1
+grep -E '^(--- |ok|FAIL|PASS)|FIGURE|: under Wine|skipped' "$out/tests-windows.log" | sed 's/^/  /'
+[ "$fail" = 0 ] || grep -E -A20 '^(--- FAIL|panic)' "$out/tests-windows.log" | head -80
 
 exit $fail
