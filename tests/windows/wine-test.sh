@@ -70,7 +70,8 @@ for pkg in lock indexer bridge; do
 	if (cd "$pkg" && TGUARD_TEST_NETWORK_DRIVE=N: wine "$out/$pkg.test.exe" -test.short -test.v \
 		-test.timeout "$TIMEOUT" </dev/null >"$out/$pkg.log" 2>&1); then
 		grep -E '^(--- SKIP|ok|PASS)' "$out/$pkg.log" | sed 's/^/  /'
-		grep -A1 -E '^--- SKIP' "$out/$pkg.log" | grep -v -E '^(--- SKIP|--)' | sed 's/^/    /' || true
+		# go test -v prints a skip's reason on the line before "--- SKIP".
+		grep -B1 -E '^--- SKIP' "$out/$pkg.log" | grep -E '^    ' | sed 's/^/  /' || true
 	else
 		fail=1
 		grep -E -A20 '^(--- FAIL|panic|FAIL)' "$out/$pkg.log" | head -80
