@@ -3,6 +3,7 @@ package bridge
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -14,6 +15,11 @@ import (
 // so here it is removed first.
 func secondWriter(t *testing.T, ix *Index, dir string) *Writer {
 	t.Helper()
+	if runtime.GOOS == "windows" {
+		// Tantivy's lock there is LockFileEx, which SMB does carry across
+		// hosts, and a removed lock file lives on while its handle is open.
+		t.Skip("Windows: a second writer cannot be simulated by removing Tantivy's lock file")
+	}
 	require.NoError(t, os.Remove(filepath.Join(dir, ".tantivy-writer.lock")))
 	return newWriterT(t, ix)
 }
@@ -108,7 +114,11 @@ func TestMissingMetaWithTempCopyNamesTheMv(t *testing.T) {
 		require.NotContains(t, msg, "\n")
 		require.Contains(t, msg, "meta.json is missing but "+tmp+" holds a complete commit", name)
 		require.Contains(t, msg, "fence token 4", name)
-		require.True(t, strings.HasSuffix(msg, "mv '"+tmp+"' '"+filepath.Join(dir, "meta.json")+"'"), msg)
+		restore := "mv '" + tmp + "' '" + filepath.Join(dir, "meta.json") + "'"
+		if runtime.GOOS == "windows" {
+			restore = `move /Y "` + tmp + `" "` + filepath.Join(dir, "meta.json") + `"`
+		}
+		require.True(t, strings.HasSuffix(msg, restore), msg)
 	}
 	_, err = os.Stat(filepath.Join(dir, "meta.json"))
 	require.True(t, os.IsNotExist(err), "no index may be created over the copy")

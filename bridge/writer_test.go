@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -206,6 +208,11 @@ func TestWriterOutlivesIndexHandle(t *testing.T) {
 
 // Searches, stats, deadline updates and Close race with adds and commits.
 func TestConcurrentSearchDuringWrites(t *testing.T) {
+	if runtime.GOOS == "windows" && os.Getenv("WINEPREFIX") != "" {
+		// Windows replaces an open meta.json only with a POSIX-semantics
+		// rename (Rust's fs::rename tries one first); Wine 8 has none.
+		t.Skip("under Wine: no POSIX rename, so searchers that keep meta.json open starve the commit")
+	}
 	ix, _ := newIndex(t)
 	w := newWriterT(t, ix)
 	const batches = 15

@@ -1,5 +1,3 @@
-//go:build unix
-
 package lock
 
 import (
@@ -10,7 +8,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -96,7 +93,7 @@ func TestTokenFloorErrors(t *testing.T) {
 	var calls atomic.Int32
 	l = newTestLocker(t, dir, WithTokenFloor(func(context.Context) (uint64, error) {
 		if calls.Add(1) <= 2 {
-			return 0, &os.PathError{Op: "read", Path: "meta.json", Err: syscall.EIO}
+			return 0, &os.PathError{Op: "read", Path: "meta.json", Err: transientIOErr}
 		}
 		return 3, nil
 	}))

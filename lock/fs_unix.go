@@ -43,3 +43,6 @@ func isTransient(err error) bool {
 	}
 	return false
 }
+
+// notifyWorks: inotify and kqueue wake waiters on this host.
+func notifyWorks() bool { return true }

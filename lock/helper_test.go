@@ -1,5 +1,3 @@
-//go:build unix
-
 package lock
 
 import (
@@ -9,9 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -73,7 +71,7 @@ func runHelper(mode string) int {
 			fmt.Fprintln(os.Stderr, "UMASK:", err)
 			return 3
 		}
-		syscall.Umask(int(m))
+		setUmask(int(m))
 	}
 	dir := os.Getenv("DIR")
 	l, err := helperLocker(dir)
@@ -174,6 +172,9 @@ func startChild(t *testing.T, mode, hostname string, env ...string) *child {
 	require.NoError(t, err)
 	var cmd *exec.Cmd
 	if hostname != "" {
+		if runtime.GOOS != "linux" {
+			t.Skip("another hostname needs a Linux UTS namespace (unshare -u)")
+		}
 		if os.Geteuid() != 0 {
 			t.Skip("another hostname needs unshare -u, which needs root")
 		}

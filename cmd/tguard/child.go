@@ -41,3 +41,12 @@ func stopLeads(lease time.Duration) (term, kill time.Duration) {
 	margin := lease / 10
 	return margin / 2, margin / 4
 }
+
+// stopPlan says what terminate does now and kill after killIn, for the
+// message tguard prints when it stops the command (stopsAtOnce is per platform).
+func stopPlan(killIn time.Duration) string {
+	if stopsAtOnce {
+		return "ending its job object now (Windows has no SIGTERM)"
+	}
+	return "SIGTERM now, SIGKILL in " + killIn.String()
+}

@@ -12,6 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// stopsAtOnce: terminate sends SIGTERM; kill comes later.
+const stopsAtOnce = false
+
 // childSys is the Linux part of a child: its process group.
 type childSys struct {
 	pgid int // the sentinel's pid: it leads the group until the end

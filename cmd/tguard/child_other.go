@@ -7,6 +7,8 @@ import (
 	"os/exec"
 )
 
+const stopsAtOnce = true // terminate kills
+
 // childSys is empty: tguard is built for Linux and Windows only (the
 // bridge links the Rust library for those). Elsewhere the command runs as
 // a plain child: no process group, and nothing ends it if tguard dies.

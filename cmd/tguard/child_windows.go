@@ -11,6 +11,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
+// stopsAtOnce: terminate ends the job, as kill does.
+const stopsAtOnce = true
+
 // childSys is the Windows part of a child: the job object that holds the
 // command and everything it starts. Windows has no SIGTERM to send a
 // process tree: terminate and kill both end the job at once.

@@ -256,6 +256,10 @@ SIGTERM at once and SIGKILL lease/20 later, never after the lease's deadline;
 tguard exits 76. If renewals keep failing, the group gets SIGTERM lease/20
 before the deadline and SIGKILL lease/40 before it, and tguard exits 76.
 
+Windows has no SIGTERM: where Unix sends SIGTERM, tguard.exe ends CMD's job
+object at once (TerminateJobObject: CMD and all it started); Ctrl-C and
+Ctrl-Break reach CMD through the console they share.
+
 A stopped tguard (SIGSTOP, a debugger) cannot stop CMD, nor is a process
 that leaves CMD's group (setsid) killed: a CMD that writes must fence its
 writes with TGUARD_FENCING_TOKEN.`,
@@ -363,8 +367,8 @@ func superviseChild(g *globals, ch *child, sigs <-chan os.Signal, lease *lock.Le
 			wait := min(termLead, lease.Remaining()-killLead)
 			if stopped == nil {
 				stopped = fmt.Errorf("lease lost while %s ran: %v", name, lease.Err())
-				fmt.Fprintf(g.stderr, "tguard: lease lost (%v); stopping %s: SIGTERM now, SIGKILL in %v\n",
-					lease.Err(), name, max(wait, 0).Round(time.Millisecond))
+				fmt.Fprintf(g.stderr, "tguard: lease lost (%v); stopping %s: %s\n",
+					lease.Err(), name, stopPlan(max(wait, 0).Round(time.Millisecond)))
 				ch.terminate()
 				term.Stop()
 			}
@@ -379,8 +383,8 @@ func superviseChild(g *globals, ch *child, sigs <-chan os.Signal, lease *lock.Le
 				continue
 			}
 			stopped = fmt.Errorf("lease not renewed: %s stopped before the lease's deadline", name)
-			fmt.Fprintf(g.stderr, "tguard: lease not renewed and its deadline is in %v; stopping %s: SIGTERM now, SIGKILL in %v\n",
-				max(rem, 0).Round(time.Millisecond), name, max(rem-killLead, 0).Round(time.Millisecond))
+			fmt.Fprintf(g.stderr, "tguard: lease not renewed and its deadline is in %v; stopping %s: %s\n",
+				max(rem, 0).Round(time.Millisecond), name, stopPlan(max(rem-killLead, 0).Round(time.Millisecond)))
 			ch.terminate()
 			armKill(rem - killLead)
 		case <-killC:

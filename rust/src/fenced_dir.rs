@@ -238,7 +238,16 @@ fn is_busy(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::AlreadyExists | io::ErrorKind::ResourceBusy
-    )
+    ) || (cfg!(windows) && is_windows_busy(e))
+}
+
+/// Windows does not replace a file that another process (a searcher) holds
+/// open: the rename fails with ERROR_ACCESS_DENIED (5), ERROR_SHARING_VIOLATION
+/// (32) or ERROR_LOCK_VIOLATION (33) until it is closed (seen under Wine in
+/// make test-windows). An access denied that is a real permission problem
+/// costs BUSY_RETRY_FOR before it is reported.
+fn is_windows_busy(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(5 | 32 | 33))
 }
 
 /// Why a rename did not happen.
@@ -518,6 +527,22 @@ mod tests {
     fn meta_with(token: u64, grant: &str) -> Vec<u8> {
         let payload = serde_json::json!({"v": 2, "token": token, "grant": grant}).to_string();
         serde_json::to_vec(&serde_json::json!({"opstamp": token, "payload": payload})).unwrap()
+    }
+
+    #[test]
+    fn windows_busy_codes() {
+        for code in [5, 32, 33] {
+            assert!(
+                is_windows_busy(&io::Error::from_raw_os_error(code)),
+                "{code}"
+            );
+        }
+        for code in [2, 3, 112] {
+            assert!(
+                !is_windows_busy(&io::Error::from_raw_os_error(code)),
+                "{code}"
+            );
+        }
     }
 
     fn meta_with_token(t: u64) -> Vec<u8> {
