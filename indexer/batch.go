@@ -69,3 +69,23 @@ func (b *Batcher) Flush() error {
 	b.origins = b.origins[:0]
 	return nil
 }
+
+// AddLines sends a buffer of whole JSON lines, the lines first..first+k-1
+// of the file path (for messages), in one call, after what is queued.
+func (b *Batcher) AddLines(chunk []byte, first int, path string) error {
+	if err := b.Flush(); err != nil {
+		return err
+	}
+	res, err := b.W.AddJSONLines(chunk)
+	if err != nil {
+		return err
+	}
+	b.Added += res.Added
+	b.Bad += res.Bad
+	if b.OnBad != nil {
+		for _, le := range res.Errors {
+			b.OnBad(Skip{Path: fmt.Sprintf("%s:%d", path, first+le.Line-1), Reason: le.Message})
+		}
+	}
+	return nil
+}

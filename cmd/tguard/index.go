@@ -179,6 +179,19 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	for _, s := range res.BadDocs {
 		skip(s)
 	}
+	changed, gone := res.Changed, res.Gone
+	if ferr != nil {
+		// Nothing committed: what is reported as journaled must no longer
+		// depend on the files.
+		c, lost, err := ixr.CopyReferences()
+		changed, gone = append(changed, c...), append(gone, lost...)
+		if err != nil {
+			g.log.Warn("copying file contents into the journal", "error", err)
+		}
+	}
+	for _, s := range append(changed, gone...) {
+		skip(s)
+	}
 	sum.Skipped = len(sum.Skips)
 	sum.Pending, _ = j.PendingCount()
 	sum.Seconds = time.Since(start).Seconds()
@@ -211,24 +224,29 @@ func flushError(err error, pending int) error {
 	return fmt.Errorf("%v; %d documents stay journaled", err, pending)
 }
 
-// journalPaths walks paths and journals what it finds, in batches; with
-// --prune it also journals the deletion of documents whose files are gone.
+// journalPaths walks paths and journals what changed since this journal
+// last saw it (references to the files, not copies: see
+// indexer.AcceptFiles), in batches; with --prune it also journals the
+// deletion of documents whose files are gone.
 func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *indexSummary, skip func(indexer.Skip), prog *progress) error {
+	state, err := ixr.FileState()
+	if err != nil {
+		return err
+	}
 	seen := map[string]bool{}
-	var batch []indexer.Doc
+	var batch []indexer.FileDoc
+	size := 0
 	flush := func() error {
-		n, bad, err := ixr.Accept(batch)
+		n, err := ixr.AcceptFiles(batch)
 		sum.Accepted += n
-		sum.Bad += len(bad)
-		for _, s := range bad {
-			skip(s)
-		}
-		batch = batch[:0]
+		clear(batch) // drop the bodies
+		batch, size = batch[:0], 0
 		return err
 	}
 	w := &indexer.Walker{
-		MaxSize: f.maxSize,
-		OnSkip:  skip,
+		MaxSize:   f.maxSize,
+		OnSkip:    skip,
+		Unchanged: state.Unchanged,
 		OnFile: func(path string) {
 			sum.Files++
 			prog.file()
@@ -236,9 +254,10 @@ func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *inde
 				seen[abs] = true
 			}
 		},
-		OnDoc: func(d indexer.Doc) error {
+		OnRef: func(d indexer.FileDoc) error {
 			batch = append(batch, d)
-			if len(batch) >= f.batch {
+			size += len(d.Body)
+			if len(batch) >= f.batch || size >= indexer.DefaultBatchBytes {
 				return flush()
 			}
 			return nil
@@ -291,6 +310,9 @@ func pruneGone(ixr *indexer.Indexer, dir string, paths []string, seen map[string
 			}
 		}
 		if err := ixr.AcceptDeletes(gone, "prune "+abs); err != nil {
+			return deleted, err
+		}
+		if err := ixr.ForgetFiles(gone); err != nil {
 			return deleted, err
 		}
 		deleted += len(gone)
