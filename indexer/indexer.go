@@ -324,6 +324,13 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 		// Committed; the next grant confirms from the payload all the same.
 		ix.cfg.log.Warn("indexer: noting the commit in the journal", "error", err)
 	}
+	// Small runs leave small segments; the merge policy keeps their number
+	// bounded. The commit stands whatever the merge does.
+	if lease.Check() == nil {
+		if _, err := w.Merge(0, lease.Token()); err != nil {
+			ix.cfg.log.Warn("indexer: merging segments after the commit", "error", err)
+		}
+	}
 	return res, nil
 }
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tantivy::indexer::NoMergePolicy;
+use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::schema::{Field, Schema};
 use tantivy::{Index, IndexWriter, Term};
 
@@ -34,6 +34,19 @@ const WRITER_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 const DEADLINE_CHECK_EVERY: u64 = 1024;
 /// Opening a writer is retried this often when meta.json changes meanwhile.
 const OPEN_TRIES: u32 = 5;
+/// Segments below this many documents count as one size class for the
+/// merge policy (Tantivy's default, 10,000, would put a run's one-document
+/// segment in the class of a 10,000-document first run and rewrite that
+/// whole segment every few small runs).
+const MERGE_MIN_LAYER_DOCS: u32 = 1_000;
+
+/// The merge policy `merge(0, ..)` follows: Tantivy's log merge policy (8
+/// segments of one size class are merged into one), with a smaller floor.
+pub fn merge_policy() -> LogMergePolicy {
+    let mut p = LogMergePolicy::default();
+    p.set_min_layer_size(MERGE_MIN_LAYER_DOCS);
+    p
+}
 
 /// Opaque writer handle given to C. Freed with `tg_writer_free`, which drops
 /// the Tantivy writer: uncommitted work is abandoned and the lock released.
@@ -294,6 +307,56 @@ impl TgWriter {
         self.guard.progress.bump();
         let result = self.commit_inner(payload, fence_token);
         result.map_err(|e| self.abandon(e))
+    }
+
+    /// Merges committed segments and returns how many are left.
+    /// `max_segments == 0`: the merges `merge_policy` asks for; otherwise
+    /// the smallest segments are merged into one until at most
+    /// `max_segments` are left. Each merge publishes meta.json (with the
+    /// last commit's opstamp and payload) through the same fence as a
+    /// commit, under `fence_token`. A refusal or failure abandons the
+    /// writer; a commit made before stays.
+    pub fn merge(&mut self, max_segments: u32, fence_token: u64) -> BResult<u32> {
+        self.usable()?;
+        self.check_deadline("merge")?;
+        self.guard.set_fence(fence_token);
+        let result = self.merge_inner(max_segments);
+        result.map_err(|e| self.abandon(e))
+    }
+
+    fn merge_inner(&mut self, max_segments: u32) -> BResult<u32> {
+        let metas = self
+            .writer
+            .index()
+            .searchable_segment_metas()
+            .map_err(|e| BridgeError::from(e).context("reading the segments to merge"))?;
+        let mut left = metas.len();
+        let candidates: Vec<Vec<tantivy::index::SegmentId>> = if max_segments == 0 {
+            merge_policy()
+                .compute_merge_candidates(&metas)
+                .into_iter()
+                .map(|c| c.0)
+                .collect()
+        } else if metas.len() > max_segments as usize {
+            let mut by_size: Vec<_> = metas.iter().collect();
+            by_size.sort_by_key(|m| m.max_doc());
+            let n = metas.len() - max_segments as usize + 1;
+            vec![by_size[..n].iter().map(|m| m.id()).collect()]
+        } else {
+            Vec::new()
+        };
+        for ids in candidates.into_iter().filter(|ids| ids.len() > 1) {
+            self.check_deadline("merge")?;
+            self.guard.progress.bump();
+            let merged = self.writer.merge(&ids).wait().map_err(|e| {
+                self.guard
+                    .take_refusal()
+                    .unwrap_or_else(|| BridgeError::from(e).context("merging segments"))
+            })?;
+            self.guard.progress.bump();
+            left = left + usize::from(merged.is_some()) - ids.len();
+        }
+        u32::try_from(left).map_err(|_| BridgeError::invalid("too many segments"))
     }
 
     fn commit_inner(&mut self, payload: &str, fence_token: u64) -> BResult<u64> {
