@@ -53,7 +53,7 @@ pub fn merge_policy() -> LogMergePolicy {
 pub struct TgWriter {
     writer: IndexWriter<TrackedDoc>,
     /// Bytes of documents waiting in Tantivy's indexing queue (see
-    /// queue_budget.rs): a quarter of the memory budget at most.
+    /// queue_budget.rs): a sixteenth of the memory budget at most.
     queue: Arc<QueueBudget>,
     schema: Schema,
     id: Field,
