@@ -237,6 +237,13 @@ func (b *bench) markdown(r *results, head []byte) string {
 	p("later grant reads them in the index); the third takes no lease. The driver checks that the")
 	p("index's opstamp, token and segments are unchanged after each run and that nothing was journaled.")
 	p("First runs: %s s; second: %s s; third: %s s.", fmtList(in.first, "%.2f"), fmtList(in.second, "%.3f"), fmtList(in.thrd, "%.3f"))
+	if in.committed != "" {
+		p("")
+		p("**Not incremental in this build:** %s.", in.committed)
+	}
+	if in.extra > 0 {
+		p("The small runs journaled %d unchanged files besides the changed one.", in.extra)
+	}
 	p("")
 	p("Segments: a folder of 100 small files, indexed, then indexed %d more times, each time after", in.smallRuns)
 	p("one file changed. Each run commits one small segment; after each commit the writer merges what")

@@ -160,13 +160,13 @@ func (r *results) rows() []row {
 			fmt.Sprintf("%.3f", cl.rssRatio), "≤ 1.2", verdict(cl.rssRatio <= 1.2)},
 		{"8", fmt.Sprintf("tguard index of an unchanged folder again ÷ the first run (wall time; %d files; median of %d)", in.files, in.rounds),
 			fmt.Sprintf("%.3f s", median(in.second)), fmt.Sprintf("%.2f s", median(in.first)),
-			fmt.Sprintf("%.3f", in.ratio), "≤ 0.1, nothing committed", verdict(in.ratio <= 0.1)},
+			fmt.Sprintf("%.3f", in.ratio), "≤ 0.1, nothing committed", verdict(in.ratio <= 0.1 && in.committed == "")},
 		{"8b", "the same folder a third time (nothing left to confirm: no lease)",
 			fmt.Sprintf("%.3f s", median(in.thrd)), fmt.Sprintf("%.2f s", median(in.first)),
 			fmt.Sprintf("%.3f", median(in.thrd)/median(in.first)), "none", "info"},
 		{"9", fmt.Sprintf("segments after %d small runs (one changed file each)", in.smallRuns),
 			fmt.Sprintf("%d", in.segments), "", "", "≤ 10", verdict(in.segments <= 10)},
-		{"9b", "segments after tguard merge", fmt.Sprintf("%d", in.mergedTo), "", "", "1", verdict(in.mergedTo == 1)},
+		{"9b", "segments after tguard merge (-1: no merge command)", fmt.Sprintf("%d", in.mergedTo), "", "", "1", verdict(in.mergedTo == 1)},
 	}
 }
 
