@@ -15,6 +15,7 @@ use crate::fenced_dir::{CommitGuard, FencedDirectory};
 use crate::id_delete::IdQuery;
 use crate::index::TgIndex;
 use crate::ingest::{lines, parse_line, AddReport};
+use crate::known_ids::KnownIds;
 use crate::meta::{orphaned_temp_meta, payload_grant, read_meta, MetaSummary};
 use crate::queue_budget::{queue_cap, QueueBudget, TrackedDoc};
 use crate::schema::id_field;
@@ -57,6 +58,9 @@ pub struct TgWriter {
     queue: Arc<QueueBudget>,
     schema: Schema,
     id: Field,
+    /// Which ids may have a document already: the upsert's delete is
+    /// skipped for the others (known_ids.rs).
+    known: KnownIds,
     dir: PathBuf,
     /// The deadline cell and progress counter (shared with Go) and the
     /// fence checks that the writer's directory applies when it publishes
@@ -160,10 +164,12 @@ impl TgWriter {
             let Some(before) = read_meta(&ix.dir).map_err(|e| at(meta_io_error(e)))? else {
                 return Err(at(missing_meta(&ix.dir)?));
             };
-            let opened = open_tantivy_writer(dir.clone(), &schema, threads, budget, &ix.dir);
+            // The segment list is read between the two readings too.
+            let opened = open_tantivy_writer(dir.clone(), &schema, threads, budget, &ix.dir)
+                .and_then(|w| Ok((KnownIds::open(w.index(), id)?, w)));
             let after = read_meta(&ix.dir);
             match (opened, after) {
-                (Ok(writer), Ok(Some(after))) if after == before => {
+                (Ok((known, writer)), Ok(Some(after))) if after == before => {
                     guard.set_opened(Some(before));
                     // No background merges. Tantivy publishes a finished
                     // merge by rewriting meta.json with the writer's own
@@ -178,6 +184,7 @@ impl TgWriter {
                         queue,
                         schema,
                         id,
+                        known,
                         dir: ix.dir.clone(),
                         guard,
                         abandoned: None,
@@ -262,7 +269,15 @@ impl TgWriter {
                     self.guard.progress.bump();
                     // Upsert: delete-by-id is ordered before the add by
                     // opstamp, so only the new version survives the commit.
-                    self.delete_by_id(&line.id)?;
+                    // An id with no document yet needs no delete.
+                    if self
+                        .known
+                        .may_exist(&line.id)
+                        .map_err(|e| self.abandon(e))?
+                    {
+                        self.delete_by_id(&line.id)?;
+                    }
+                    self.known.added(&line.id);
                     if let Err(e) = self.writer.add_document(TrackedDoc::new(line.doc, ticket)) {
                         // Indexing workers died: later adds would fail too.
                         return Err(self.abandon(e.into()));

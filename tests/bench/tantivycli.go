@@ -32,7 +32,7 @@ type cliResult struct {
 
 const cliThreads = 2
 
-var docstampRE = regexp.MustCompile(`docstamp at (\d+)`)
+var docstampRE = regexp.MustCompile(`Commit succeed, docstamp at \d+`)
 
 func (b *bench) runCLI(input string) (indexRun, float64, error) {
 	settle()
@@ -50,12 +50,16 @@ func (b *bench) runCLI(input string) (indexRun, float64, error) {
 	if err != nil {
 		return indexRun{}, 0, err
 	}
-	m := docstampRE.FindSubmatch(r.stdout)
-	if m == nil {
-		return indexRun{}, 0, fmt.Errorf("tantivy-cli printed no docstamp: %s", tail(r.stdout, 500))
+	if !docstampRE.Match(r.stdout) {
+		return indexRun{}, 0, fmt.Errorf("tantivy-cli did not commit: %s", tail(r.stdout, 500))
 	}
-	if n, _ := strconv.Atoi(string(m[1])); n != b.corpus.docs {
-		return indexRun{}, 0, fmt.Errorf("tantivy-cli indexed %d documents of %d", n, b.corpus.docs)
+	// Counted by reading its index (its docstamp is an opstamp).
+	st, err := b.indexStats(dir)
+	if err != nil {
+		return indexRun{}, 0, fmt.Errorf("reading tantivy-cli's index: %w", err)
+	}
+	if st.Docs != b.corpus.docs {
+		return indexRun{}, 0, fmt.Errorf("tantivy-cli indexed %d documents of %d", st.Docs, b.corpus.docs)
 	}
 	return newIndexRun(b.corpus.docs, r), float64(r.maxRSSKB) / 1024, nil
 }
