@@ -3,6 +3,7 @@ package indexer
 import (
 	"bytes"
 	"fmt"
+	"io"
 
 	"github.com/tguard/tguard/bridge"
 )
@@ -88,4 +89,11 @@ func (b *Batcher) AddLines(chunk []byte, first int, path string) error {
 		}
 	}
 	return nil
+}
+
+// AddLinesFrom sends the JSON lines read from r (the file path, for
+// messages) in buffers of whole lines of about MaxBytes: how a flush applies
+// a JSON-lines file, each line parsed once, in Rust.
+func (b *Batcher) AddLinesFrom(r io.Reader, path string) error {
+	return feedLines(b, r, path, nil, nil)
 }

@@ -46,6 +46,8 @@ type bench struct {
 	// tantivy-cli, installed by make bench (job 7), and its version.
 	tantivyCLI        string
 	tantivyCLIVersion string
+	beforeFile        string
+	beforeLabel       string
 }
 
 func (b *bench) logf(format string, a ...any) {
@@ -69,6 +71,8 @@ func main() {
 	flag.StringVar(&b.cfg.microOut, "micro-out", "docs/lock-bench.txt", "raw go test -bench output to write (\"\": none)")
 	flag.StringVar(&b.work, "work", "", "scratch folder on a local disk (default: a new temporary folder)")
 	flag.BoolVar(&keep, "keep", false, "keep the scratch folder")
+	flag.StringVar(&b.beforeFile, "before", "", "a file holding the last JSON line of an earlier run (the code before a change), shown beside this run's")
+	flag.StringVar(&b.beforeLabel, "before-label", "before", "what the -before run measured (commit, load)")
 	flag.StringVar(&b.tantivyCLI, "tantivy-cli", "", "the tantivy-cli binary (required; make bench installs it)")
 	flag.StringVar(&b.tantivyCLIVersion, "tantivy-cli-version", "unknown", "tantivy-cli's version, for the report")
 	flag.Parse()

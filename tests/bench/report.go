@@ -245,7 +245,15 @@ func (b *bench) report(r *results) error {
 		return err
 	}
 	if b.cfg.out != "" {
-		if err := os.WriteFile(b.cfg.out, []byte(b.markdown(r, head)), 0o644); err != nil {
+		md := b.markdown(r, head)
+		cmp, err := b.beforeTable(head)
+		if err != nil {
+			return err
+		}
+		if cmp != "" {
+			md = strings.Replace(md, "## How each figure is measured", cmp+"## How each figure is measured", 1)
+		}
+		if err := os.WriteFile(b.cfg.out, []byte(md), 0o644); err != nil {
 			return err
 		}
 		b.logf("wrote %s", b.cfg.out)
