@@ -25,7 +25,8 @@ use crate::error::{BResult, BridgeError};
 /// documents it added since.
 pub struct KnownIds {
     field: Field,
-    segments: Vec<SegmentReader>,
+    /// None once forgotten: every id may exist then.
+    segments: Option<Vec<SegmentReader>>,
     added: HashSet<u64, BuildHasherDefault<NoHash>>,
     hasher: BuildHasherDefault<DefaultHasher>,
 }
@@ -58,7 +59,7 @@ impl KnownIds {
             .map_err(|e| BridgeError::from(e).context("reading the committed segments' ids"))?;
         Ok(KnownIds {
             field,
-            segments,
+            segments: Some(segments),
             added: HashSet::default(),
             hasher: BuildHasherDefault::default(),
         })
@@ -69,8 +70,11 @@ impl KnownIds {
         if self.added.contains(&self.hasher.hash_one(id)) {
             return Ok(true);
         }
+        let Some(segments) = &self.segments else {
+            return Ok(true);
+        };
         let term = Term::from_field_text(self.field, id);
-        for seg in &self.segments {
+        for seg in segments {
             let inverted = seg
                 .inverted_index(self.field)
                 .map_err(|e| BridgeError::from(e).context("reading the id field"))?;
@@ -83,6 +87,13 @@ impl KnownIds {
             }
         }
         Ok(false)
+    }
+
+    /// Closes the committed segments (a merge is about to replace them, and
+    /// an open file cannot be removed on some shares and on Windows); every
+    /// id may exist from then on.
+    pub fn forget_segments(&mut self) {
+        self.segments = None;
     }
 
     /// Records that this writer added a document with this id.
@@ -106,9 +117,12 @@ mod tests {
         let ix = open(tmp.path().to_str().unwrap(), "", true, Default::default()).unwrap();
         let mut w = TgWriter::open(&ix, 15_000_000, 1).unwrap();
         // The same id twice in one batch, and again in a later batch.
-        w.add_json_lines(b"{\"id\":\"a\",\"title\":\"one\"}\n{\"id\":\"a\",\"title\":\"two\"}\n{\"id\":\"b\"}")
+        w.add_json_lines(
+            b"{\"id\":\"a\",\"title\":\"one\"}\n{\"id\":\"a\",\"title\":\"two\"}\n{\"id\":\"b\"}",
+        )
+        .unwrap();
+        w.add_json_lines(b"{\"id\":\"a\",\"title\":\"three\"}")
             .unwrap();
-        w.add_json_lines(b"{\"id\":\"a\",\"title\":\"three\"}").unwrap();
         w.commit("", 0).unwrap();
         drop(w);
         assert_eq!(docs(&ix), 2);
@@ -139,5 +153,7 @@ mod tests {
         assert!(!k.may_exist("new").unwrap());
         k.added("new");
         assert!(k.may_exist("new").unwrap());
+        k.forget_segments();
+        assert!(k.may_exist("other").unwrap());
     }
 }

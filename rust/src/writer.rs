@@ -340,6 +340,7 @@ impl TgWriter {
     }
 
     fn merge_inner(&mut self, max_segments: u32) -> BResult<u32> {
+        self.known.forget_segments();
         let metas = self
             .writer
             .index()
