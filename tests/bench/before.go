@@ -18,11 +18,11 @@ func (b *bench) beforeTable(head []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
-	var before, after map[string]any
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &before); err != nil {
+	before, err := lastObject(raw)
+	if err != nil {
 		return "", fmt.Errorf("-before %s: %w", b.beforeFile, err)
 	}
+	var after map[string]any
 	if err := json.Unmarshal(head, &after); err != nil {
 		return "", err
 	}
@@ -50,4 +50,32 @@ func (b *bench) beforeTable(head []byte) (string, error) {
 	}
 	s.WriteString("\n")
 	return s.String(), nil
+}
+
+// lastObject is the last line of out that holds a JSON object.
+func lastObject(out []byte) (map[string]any, error) {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "{") {
+			var m map[string]any
+			err := json.Unmarshal([]byte(lines[i]), &m)
+			return m, err
+		}
+	}
+	return nil, fmt.Errorf("no JSON object line")
+}
+
+// checkBefore fails early on a -before file the report could not use.
+func (b *bench) checkBefore() error {
+	if b.beforeFile == "" {
+		return nil
+	}
+	raw, err := os.ReadFile(b.beforeFile)
+	if err == nil {
+		_, err = lastObject(raw)
+	}
+	if err != nil {
+		return fmt.Errorf("-before %s: %w", b.beforeFile, err)
+	}
+	return nil
 }

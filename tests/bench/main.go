@@ -87,6 +87,10 @@ func main() {
 		b.cfg.every, b.cfg.pairs, b.cfg.cycles, b.cfg.handoffs, b.cfg.trials, b.cfg.rounds = 1, 7, 10000, 2000, 30, 5
 		b.cfg.microCount = 5
 	}
+	if err := b.checkBefore(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	if err := b.run(keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
