@@ -173,9 +173,9 @@ func (w *Writer) Close() error {
 
 // Merge merges the index's committed segments and returns how many are
 // left: with maxSegments 0, what the library's merge policy asks for
-// (Tantivy's log merge policy: eight segments of one size class become
-// one); otherwise the smallest segments into one until at most maxSegments
-// are left. Each merge publishes meta.json, with the last commit's opstamp
+// (Tantivy's log merge policy over segments of at most 1,000 documents:
+// eight of one size class become one); otherwise the smallest segments
+// into one until at most maxSegments are left. Each merge publishes meta.json, with the last commit's opstamp
 // and payload, through the same compare-and-set fence as Commit, under
 // fenceToken, and is refused with the same errors; a refusal abandons the
 // writer (a commit made before stays published).

@@ -23,7 +23,8 @@ func newMergeCmd(g *globals) *cobra.Command {
 1), under the lease: every publish of meta.json is fenced like a commit, and
 the merge ends with a commit under the lease's token. An index that already
 has at most N segments is left alone. "tguard index" also merges after each
-commit, by Tantivy's log merge policy, so small runs do not pile up segments.`,
+commit, by Tantivy's log merge policy over its small segments (at most
+1,000 documents each), so small runs do not pile up segments.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireIndex(dir); err != nil {

@@ -168,13 +168,13 @@ pub unsafe extern "C" fn tg_writer_commit(
 
 /// Merges the index's committed segments and writes how many are left to
 /// `*out_segments`. `max_segments == 0` merges what the library's merge
-/// policy asks for (Tantivy's log merge policy: eight segments of one size
-/// class become one); otherwise the smallest segments are merged into one
-/// until at most `max_segments` are left. Each merge publishes meta.json
-/// (with the last commit's opstamp and payload) through the same
-/// compare-and-set fence as `tg_writer_commit`, under `fence_token`, and is
-/// refused with the same codes; a refusal or failure abandons the writer
-/// (a commit made before it stays published).
+/// policy asks for (Tantivy's log merge policy over segments of at most
+/// 1,000 documents: eight of one size class become one); otherwise the
+/// smallest segments are merged into one until at most `max_segments` are
+/// left. Each merge publishes meta.json (with the last commit's opstamp and
+/// payload) through the same compare-and-set fence as `tg_writer_commit`,
+/// under `fence_token`, and is refused with the same codes; a refusal or
+/// failure abandons the writer (a commit made before it stays published).
 ///
 /// # Safety
 /// `w` live writer not used concurrently; `out_segments` writable;

@@ -249,8 +249,8 @@ func (b *bench) markdown(r *results, head []byte) string {
 	p("")
 	p("Segments: a folder of 100 small files, indexed, then indexed %d more times, each time after", in.smallRuns)
 	p("one file changed. Each run commits one small segment; after each commit the writer merges what")
-	p("Tantivy's log merge policy picks (eight segments of one size class into one; size classes start")
-	p("at 1,000 documents), under the same lease and fence. Then `tguard merge --index DIR` (default")
+	p("Tantivy's log merge policy picks among segments of at most 1,000 documents (eight of one size")
+	p("class into one), under the same lease and fence. Then `tguard merge --index DIR` (default")
 	p("--segments 1): %d segment(s) left.", in.mergedTo)
 	p("")
 
