@@ -113,9 +113,12 @@ BENCH_ARGS   = -tguard $(BIN) -native $(NATIVE_INDEX) -tantivy-cli $(TANTIVY_CLI
 
 $(TANTIVY_CLI):
 	$(CARGO) install tantivy-cli --root $(TOOLS_DIR) --target-dir $(TOOLS_DIR)/target
-	$(CARGO) install --list --root $(TOOLS_DIR) | sed -n 's/^tantivy-cli v\([^:]*\):.*/\1/p' > $(TOOLS_DIR)/tantivy-cli.version
 
-bench-tools: build $(TANTIVY_CLI)
+# Its version, and the Tantivy version its release was built with.
+$(TOOLS_DIR)/tantivy-cli.version: $(TANTIVY_CLI)
+	echo "$$($(CARGO) install --list --root $(TOOLS_DIR) | sed -n 's/^tantivy-cli v\([^:]*\):.*/\1/p') ($$(grep -ho 'tantivy-0\.[0-9.]*/src/lib.rs' $(TOOLS_DIR)/target/release/deps/*.d | sort -u | sed 's|/src/lib.rs||'))" > $(TOOLS_DIR)/tantivy-cli.version
+
+bench-tools: build $(TOOLS_DIR)/tantivy-cli.version
 	$(CARGO) build --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml --example native_index
 	$(GO) build $(RUSTLIB_LDFLAGS) -o $(BENCH_BIN) ./tests/bench
 
