@@ -253,7 +253,8 @@ struct TgWriter *tg_index_writer(const struct TgIndex *ix,
                                  struct TgError **out_err);
 
 // Limits glibc's malloc to one arena per indexing thread Tantivy would
-// start (one per core, at most 8) plus one for the threads that feed them.
+// start (one per core, at most 8) plus one for the threads that feed them,
+// and fixes its mmap threshold.
 // Process-wide and idempotent; does nothing where the C library is not
 // glibc. Go's bridge package calls it from a C constructor
 // (bridge/malloc_arenas.c), before Go's runtime starts its threads.
