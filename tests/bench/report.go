@@ -155,6 +155,8 @@ func (r *results) rows() []row {
 		{"7", fmt.Sprintf("indexing, tguard index end to end ÷ tantivy-cli %s (docs/s; %d threads, 128 MiB; median of %d pairwise ratios)", cl.version, cliThreads, cl.pairs),
 			fmt.Sprintf("%.0f docs/s", cl.tgMedian), fmt.Sprintf("%.0f docs/s", cl.cliMedian),
 			fmt.Sprintf("%.3f", cl.ratio), "≥ 1.0", verdict(cl.ratio >= 1.0)},
+		{"7c", "the same pairs, documents per CPU-second (user + system; tantivy-cli parses JSON on a thread of its own)", "", "",
+			fmt.Sprintf("%.3f", cl.cpuRatio), "none (cross-check)", "info"},
 		{"7b", "peak RSS, tguard index ÷ tantivy-cli (same pairs, median of ratios)",
 			fmt.Sprintf("%.1f MB", cl.tguardRSSM), fmt.Sprintf("%.1f MB", cl.cliRSSMd),
 			fmt.Sprintf("%.3f", cl.rssRatio), "≤ 1.2", verdict(cl.rssRatio <= 1.2)},

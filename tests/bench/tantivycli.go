@@ -25,7 +25,9 @@ type cliResult struct {
 	cli, tguard          []indexRun
 	cliRSS, tguardRSS    []float64 // MB
 	ratios, rssRatios    []float64
+	cpuRatios            []float64 // docs per CPU-second, tguard ÷ cli
 	ratio, rssRatio      float64
+	cpuRatio             float64
 	cliMedian, tgMedian  float64 // docs/s
 	cliRSSMd, tguardRSSM float64
 }
@@ -102,6 +104,7 @@ func (b *bench) jobTantivyCLI() (*cliResult, error) {
 		res.cli, res.tguard = append(res.cli, c), append(res.tguard, t)
 		res.cliRSS, res.tguardRSS = append(res.cliRSS, cRSS), append(res.tguardRSS, tRSS)
 		res.ratios = append(res.ratios, t.rate/c.rate)
+		res.cpuRatios = append(res.cpuRatios, t.cpuRate/c.cpuRate)
 		res.rssRatios = append(res.rssRatios, tRSS/cRSS)
 		b.logf("  pair %d/%d: tantivy-cli %.0f docs/s %.0f MB, tguard index %.0f docs/s %.0f MB (%.3f; RSS %.3f)",
 			i+1, b.cfg.pairs, c.rate, cRSS, t.rate, tRSS, t.rate/c.rate, tRSS/cRSS)
@@ -114,6 +117,7 @@ func (b *bench) jobTantivyCLI() (*cliResult, error) {
 		return xs
 	}
 	res.ratio, res.rssRatio = median(res.ratios), median(res.rssRatios)
+	res.cpuRatio = median(res.cpuRatios)
 	res.cliMedian, res.tgMedian = median(rates(res.cli)), median(rates(res.tguard))
 	res.cliRSSMd, res.tguardRSSM = median(res.cliRSS), median(res.tguardRSS)
 	return res, nil
