@@ -48,9 +48,12 @@ and oversized files are skipped with a warning) and *.jsonl files (one
 document per line, keyed by its "id"; bad lines are counted and named by file
 and line, the others are indexed).
 
-Every accepted document is first written to a local SQLite journal; then the
-lease is acquired, the journal applied, committed with the lease's fencing
-token, and the lease released. Not acquired within --wait: exit 75, and the
+Every accepted file is first recorded in a local SQLite journal (a reference
+to the file: path, size, times, inode; its content is copied in only if the
+run ends without committing); then the lease is acquired, the journal
+applied, committed with the lease's fencing token, and the lease released.
+Files unchanged since the journal last recorded them are skipped, so
+indexing an unchanged folder commits nothing. Not acquired within --wait: exit 75, and the
 documents stay journaled for the next run of the same owner, or for
 "tguard flush". With --prune, documents under a given folder whose files are
 gone are deleted. The index is created if missing.`,
