@@ -18,7 +18,7 @@ RUN_DIR ?= .run
 
 # Every Debian package a test needs, in one place: .ci/run and make test
 # both go through "make deps".
-DEB_PACKAGES := samba smbnetfs fuse3 spin util-linux mount e2fsprogs procps
+DEB_PACKAGES := samba smbnetfs fuse3 spin util-linux mount e2fsprogs procps etcd-server
 
 FUZZTIME ?= 20s
 
@@ -45,7 +45,7 @@ $(BIN): rust
 
 run: build
 	rm -rf $(RUN_DIR)/index && mkdir -p $(RUN_DIR)
-	./$(BIN) index --index $(RUN_DIR)/index "$$($(GO) env GOROOT)/src" 2>$(RUN_DIR)/skipped.log || { cat $(RUN_DIR)/skipped.log; exit 1; }
+	./$(BIN) index --verbose --index $(RUN_DIR)/index "$$($(GO) env GOROOT)/src" 2>$(RUN_DIR)/skipped.log || { cat $(RUN_DIR)/skipped.log; exit 1; }
 	@echo "(skipped files are listed in $(RUN_DIR)/skipped.log)"
 	./$(BIN) stats --index $(RUN_DIR)/index
 	./$(BIN) search --index $(RUN_DIR)/index --limit 5 "mutex starvation"

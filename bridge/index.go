@@ -6,6 +6,7 @@ package bridge
 import "C"
 
 import (
+	"encoding/json"
 	"math"
 	"sync"
 )
@@ -26,14 +27,6 @@ type SearchResult struct {
 	Hits  []Hit `json:"hits"`
 }
 
-// Hit is one matching document; fields not stored in the document are "".
-type Hit struct {
-	ID    string  `json:"id"`
-	Path  string  `json:"path"`
-	Title string  `json:"title"`
-	Score float32 `json:"score"`
-}
-
 // Stats describes the last commit. Docs excludes deleted documents; Payload
 // is nil when the commit had none.
 type Stats struct {
@@ -46,8 +39,9 @@ type Stats struct {
 var defaultSchema = sync.OnceValue(func() string { return C.GoString(C.tg_default_schema_json()) })
 
 // DefaultSchemaJSON returns the default schema in tguard's schema JSON:
-// id (string, stored, the upsert key), path (stored only), title (text,
-// stored), body (text), modified (date, indexed, fast, stored).
+// id (string, stored, the upsert key), path (text, stored: path:word finds
+// a folder or file name word), title (text, stored), body (text, stored, for
+// snippets), modified (date, indexed, fast, stored).
 func DefaultSchemaJSON() string { return defaultSchema() }
 
 // Version returns the library and Tantivy versions.
@@ -60,8 +54,9 @@ func Open(dir string) (*Index, error) {
 }
 
 // OpenOrCreate opens the index in dir, creating the directory and the index
-// if needed. schemaJSON "" means DefaultSchemaJSON(). An existing index with
-// a different schema is ErrSchemaMismatch; it is never rebuilt. A new
+// if needed. schemaJSON "" means DefaultSchemaJSON() for a new index and
+// the schema it keeps for an existing one. An existing index with a
+// different schema given is ErrSchemaMismatch; it is never rebuilt. A new
 // index's meta.json is published only while there still is none: another
 // process that created it in the meantime gives ErrConflict (open again).
 //
@@ -133,6 +128,13 @@ func (ix *Index) Writer(memoryBudget uint64, threads int) (*Writer, error) {
 // all text fields). An empty query is ErrInvalidArgument, an unparsable one
 // ErrQuerySyntax. limit 0 only counts.
 func (ix *Index) Search(query string, limit int) (SearchResult, error) {
+	return ix.SearchFields(query, limit, nil)
+}
+
+// SearchFields is Search keeping only the stored fields named in fields
+// (nil: all). A name not in the schema, or not stored, is
+// ErrInvalidArgument.
+func (ix *Index) SearchFields(query string, limit int, fields []string) (SearchResult, error) {
 	var res SearchResult
 	if limit < 0 || limit > math.MaxUint32 {
 		return res, invalidArg("limit out of range")
@@ -143,9 +145,14 @@ func (ix *Index) Search(query string, limit int) (SearchResult, error) {
 		return res, ErrClosed
 	}
 	qp, ql := stringArg(query)
+	var names []byte
+	if fields != nil {
+		names, _ = json.Marshal(fields) // strings only: cannot fail
+	}
+	fp, fl := bytesArg(names)
 	var out *C.char
 	var cerr *C.TgError
-	if code := C.tg_index_search(ix.h, qp, ql, C.uint32_t(limit), &out, &cerr); code != C.TG_OK {
+	if code := C.tg_index_search_fields(ix.h, qp, ql, C.uint32_t(limit), fp, fl, &out, &cerr); code != C.TG_OK {
 		return res, takeError(code, cerr)
 	}
 	err := takeJSON(out, &res)

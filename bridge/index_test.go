@@ -33,7 +33,11 @@ func TestCommitSurvivesReopen(t *testing.T) {
 	r, err := ix2.Search("persisted", 10)
 	require.NoError(t, err)
 	require.Equal(t, 1, r.Total)
-	require.Equal(t, Hit{ID: "a", Path: "/a.md", Title: "Durable notes", Score: r.Hits[0].Score}, r.Hits[0])
+	h := r.Hits[0]
+	require.Equal(t, []string{"a", "/a.md", "Durable notes"}, []string{h.ID, h.Path, h.Title})
+	require.Equal(t, "persisted across reopen", h.Fields["body"], "every stored field")
+	require.NotNil(t, h.Snippet)
+	require.Equal(t, [][2]int{{0, 9}}, h.Snippet.Highlighted)
 	require.Greater(t, r.Hits[0].Score, float32(0))
 
 	// OpenOrCreate on the existing index with the default schema reopens it.
@@ -81,7 +85,17 @@ func TestSchemaMismatch(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, ix.Close())
 
-	_, err = OpenOrCreate(dir, "")
+	// No schema given: the index keeps its own.
+	ix, err = OpenOrCreate(dir, "")
+	require.NoError(t, err)
+	kept, err := ix.Schema()
+	require.NoError(t, err)
+	want, err := CheckSchema(custom)
+	require.NoError(t, err)
+	require.Equal(t, want, kept)
+	require.NoError(t, ix.Close())
+
+	_, err = OpenOrCreate(dir, DefaultSchemaJSON())
 	require.ErrorIs(t, err, ErrSchemaMismatch)
 	var be *Error
 	require.True(t, errors.As(err, &be))

@@ -197,6 +197,14 @@ struct TgIndex *tg_index_open(const uint8_t *dir_ptr,
                               uint64_t create_fence_token,
                               struct TgError **out_err);
 
+// The schema the index keeps, in Tantivy's JSON, indented, as
+// `tg_schema_check` gives it. The caller frees `*out_json` with
+// `tg_string_free`.
+//
+// # Safety
+// `ix` live handle; `out_json` writable; `out_err` null or writable.
+int32_t tg_index_schema(const struct TgIndex *ix, char **out_json, struct TgError **out_err);
+
 // Searches the last committed state (the reader is reloaded on each call).
 //
 // Terms without a field prefix search all tokenized text fields (title and
@@ -205,10 +213,14 @@ struct TgIndex *tg_index_open(const uint8_t *dir_ptr,
 // query"); an unparsable one -> TG_ERR_QUERY_SYNTAX. `limit` 0 counts only;
 // above 100000 -> TG_ERR_INVALID_ARGUMENT.
 //
-// On success `*out_json` receives
-// `{"total":N,"hits":[{"id":"..","path":"..","title":"..","score":f}]}`
-// (fields missing from a stored document are omitted); the caller frees it
-// with `tg_string_free`. `query` is borrowed for the call only.
+// On success `*out_json` receives `{"total":N,"hits":[HIT...]}`, each HIT
+// an object of the document's stored fields (a field with one value gives
+// the value, with several an array; fields missing from a stored document
+// are omitted), `"snippet":{"field":..,"text":..,"highlighted":[[start,
+// end]...]}` (byte ranges of the matched terms in the one-line text;
+// left out when the schema stores no tokenized text) and `"score":f`; the
+// caller frees it with `tg_string_free`. `query` is borrowed for the call
+// only.
 //
 // # Safety
 // `ix` live handle; `query_ptr` readable for `query_len`; `out_json`
@@ -219,6 +231,22 @@ int32_t tg_index_search(const struct TgIndex *ix,
                         uint32_t limit,
                         char **out_json,
                         struct TgError **out_err);
+
+// `tg_index_search`, keeping only the stored fields named in `fields_json`
+// (a JSON array of names; empty or NULL: all). A name not in the schema,
+// or not stored -> TG_ERR_INVALID_ARGUMENT. Borrowed for the call only.
+//
+// # Safety
+// As `tg_index_search`; `fields_ptr` readable for `fields_len` (NULL
+// allowed when 0).
+int32_t tg_index_search_fields(const struct TgIndex *ix,
+                               const uint8_t *query_ptr,
+                               size_t query_len,
+                               uint32_t limit,
+                               const uint8_t *fields_ptr,
+                               size_t fields_len,
+                               char **out_json,
+                               struct TgError **out_err);
 
 // Writes `{"docs":N,"segments":N,"payload":"..."|null,"opstamp":N}` of the
 // last commit to `*out_json` (caller frees with `tg_string_free`).
@@ -259,6 +287,22 @@ struct TgWriter *tg_index_writer(const struct TgIndex *ix,
 // glibc. Go's bridge package calls it from a C constructor
 // (bridge/malloc_arenas.c), before Go's runtime starts its threads.
 void tg_limit_malloc_arenas(void);
+
+// Checks a schema (Tantivy's schema JSON, a meta.json, or tguard's
+// `{"fields":[...]}`; empty means the default) without touching any disk.
+//
+// On success `*out_json` receives the schema in Tantivy's JSON, indented
+// (equal schemas give equal text); the caller frees it with
+// `tg_string_free`. A bad schema -> TG_ERR_INVALID_ARGUMENT naming the
+// field. `schema` is borrowed for the call only.
+//
+// # Safety
+// `schema_ptr` readable for `schema_len` (NULL allowed when 0); `out_json`
+// writable; `out_err` null or writable.
+int32_t tg_schema_check(const uint8_t *schema_ptr,
+                        size_t schema_len,
+                        char **out_json,
+                        struct TgError **out_err);
 
 // Frees a string this library returned through an `out_json`/`out_result_json`
 // parameter. Null is a no-op. Never pass `tg_version()` or

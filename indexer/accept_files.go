@@ -30,7 +30,7 @@ func (ix *Indexer) AcceptFiles(files []FileDoc) (int, error) {
 		if ref.racy() {
 			body := f.Body
 			if f.Lines {
-				b, err := os.ReadFile(f.Abs)
+				b, err := os.ReadFile(f.Path)
 				if err != nil {
 					return 0, fmt.Errorf("%s: %w", f.Path, err)
 				}
@@ -38,7 +38,9 @@ func (ix *Indexer) AcceptFiles(files []FileDoc) (int, error) {
 			}
 			ref.Hash = hashOf(body)
 		}
-		entries = append(entries, Entry{Op: op, ID: f.Abs, Origin: f.Path, Ref: &ref})
+		// The id may be relative to --root; the origin is the file's
+		// canonical absolute path, which apply reads (Entry.file).
+		entries = append(entries, Entry{Op: op, ID: f.ID, Origin: f.Path, Ref: &ref})
 	}
 	if _, err := ix.journal.Append(entries); err != nil {
 		return 0, fmt.Errorf("journaling: %w", err)

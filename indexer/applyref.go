@@ -23,7 +23,7 @@ const readTries = 3
 // file is read again if it changes during the read.
 func readText(e Entry) (doc []byte, same bool, err error) {
 	for range readTries {
-		f, err := os.Open(e.ID)
+		f, err := os.Open(e.file())
 		if err != nil {
 			return nil, false, unwrapPathError(err)
 		}
@@ -45,7 +45,7 @@ func readText(e Entry) (doc []byte, same bool, err error) {
 			if reason := notText(body); reason != "" {
 				return nil, false, fmt.Errorf("%s now", reason)
 			}
-			doc, err := textDoc(e.ID, body, after)
+			doc, err := textDoc(e.ID, e.file(), body, after)
 			return doc, e.Ref.matches(after, body), err
 		}
 		f.Close()
@@ -61,7 +61,7 @@ func readRef(e Entry) ([]byte, bool, error) {
 		return readText(e)
 	}
 	for range readTries {
-		f, err := os.Open(e.ID)
+		f, err := os.Open(e.file())
 		if err != nil {
 			return nil, false, unwrapPathError(err)
 		}
@@ -136,7 +136,7 @@ func applyLines(b *Batcher, e Entry, progress func()) (changed bool, gone error,
 	if e.Ref == nil {
 		return false, nil, feedLines(b, bytes.NewReader(e.Doc), e.Origin, nil, progress)
 	}
-	f, oerr := os.Open(e.ID)
+	f, oerr := os.Open(e.file())
 	if oerr != nil {
 		return false, unwrapPathError(oerr), nil
 	}

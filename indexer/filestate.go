@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// The journal's files table remembers, per absolute path, the state of
+// The journal's files table remembers, per document id (Walker.ID; a
+// JSON-lines file's own id), the state of
 // each file as it was when its last entry was journaled. A later run
 // skips a file whose state is unchanged (see FileRef): indexing the same
 // folder again journals, and commits, only what changed.

@@ -143,7 +143,7 @@ func (ix *Indexer) Flush(ctx context.Context) (res FlushResult, err error) {
 		return res, err
 	}
 	res.Leased = true
-	lease, err := ix.locker.Acquire(ctx)
+	lease, err := ix.acquire(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -285,6 +285,9 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 		if err := lease.Check(); err != nil {
 			return res, err
 		}
+		if err := ix.interrupted(); err != nil {
+			return res, err
+		}
 		for _, e := range pending {
 			if err := ix.applyEntry(b, w, e, &res, progress); err != nil {
 				return res, mapWriteError(err)
@@ -306,7 +309,12 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 	res.Bad = b.Bad
 
 	next := payload.next(lease.Token(), grant, ix.journal.ID(), last)
-	if err := lease.Check(); err != nil {
+	// Confirm is Check, and with etcd a transaction guarded by the mutex's
+	// ownership: a holder cut off from the cluster commits nothing.
+	if err := lease.Confirm(lease.Context()); err != nil {
+		return res, err
+	}
+	if err := ix.interrupted(); err != nil {
 		return res, err
 	}
 	// A pause here, after the last check in Go, is what the bridge's own

@@ -37,7 +37,7 @@ const (
 	OpUpsert Op = 1 // add the document, replacing any with the same id
 	OpDelete Op = 2 // delete the documents with this id
 	// OpLines upserts every line of a JSON-lines file (ID is the file's
-	// absolute path): from Doc, or, while Doc is nil, from the file Ref
+	// id, see Walker.ID): from Doc, or, while Doc is nil, from the file Ref
 	// names.
 	OpLines Op = 3
 )
@@ -48,13 +48,18 @@ type Entry struct {
 	Op     Op
 	ID     string
 	Doc    []byte // the JSON document, for OpUpsert; the lines, for OpLines
-	Origin string // where it came from, for messages
+	Origin string // where it came from, for messages; a reference's file
 	// Ref, with Doc nil, names the file that holds the content: a text
-	// file (OpUpsert, ID its absolute path) or a JSON-lines file (OpLines).
+	// file (OpUpsert, ID its document id) or a JSON-lines file (OpLines),
+	// at the canonical absolute path Origin (the id may be relative to
+	// --root, so it is not the path to read).
 	// See FileRef and docs/PROTOCOL.md for when the file counts as the
 	// journal's copy.
 	Ref *FileRef
 }
+
+// file is the path of the file a reference entry names.
+func (e Entry) file() string { return e.Origin }
 
 // Journal is the local SQLite journal of accepted changes. A change is
 // acknowledged only once its transaction is durable (WAL, synchronous=FULL);

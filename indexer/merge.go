@@ -26,7 +26,7 @@ func (ix *Indexer) Merge(ctx context.Context, maxSegments int) (res MergeResult,
 	if maxSegments < 1 {
 		return res, fmt.Errorf("indexer: merge to %d segments: at least 1", maxSegments)
 	}
-	lease, err := ix.locker.Acquire(ctx)
+	lease, err := ix.acquire(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -73,7 +73,9 @@ func (ix *Indexer) merge(lease *lock.Lease, maxSegments int, grant string) (res 
 	}
 	lease.Progress()
 	next := Payload{Token: lease.Token(), Grant: grant, Applied: payload.Applied, Evicted: payload.Evicted}
-	if err := lease.Check(); err != nil {
+	// Confirm is Check, and with etcd a transaction guarded by the mutex's
+	// ownership, as before a flush's commit.
+	if err := lease.Confirm(lease.Context()); err != nil {
 		return res, err
 	}
 	if _, err := w.Commit(next.Encode(), lease.Token()); err != nil {

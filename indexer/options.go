@@ -31,6 +31,9 @@ type config struct {
 	failpoint string
 	progress  func(applied int)
 	stall     time.Duration
+	noWait    bool              // acquire.go
+	onWait    func(lock.Status) // acquire.go
+	interrupt <-chan struct{}   // acquire.go
 }
 
 // Option configures an Indexer; New validates them.

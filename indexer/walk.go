@@ -41,32 +41,35 @@ type fileDoc struct {
 }
 
 // Walker turns files and folders into documents: a text file is one
-// document (its id is its absolute path); a *.jsonl file holds one document
-// per line. Binary files, files that are not UTF-8 and files over MaxSize
-// are skipped and reported, never indexed half.
+// document (its id is its canonical path, see docid.go); a *.jsonl file
+// holds one document per line. Binary files, files that are not UTF-8 and
+// files over MaxSize are skipped and reported, never indexed half.
 type Walker struct {
 	MaxSize int64
 	// OnDoc receives each document; returning an error stops the walk.
 	OnDoc func(Doc) error
 	// OnSkip receives each skipped file or line.
 	OnSkip func(Skip)
-	// OnFile is called once per regular file seen.
+	// OnFile is called once per regular file seen, with its canonical path.
 	OnFile func(path string)
+	// Root, if set (canonical, see CanonicalRoot), makes file ids relative
+	// to it; see docid.go.
+	Root string
 	// OnRef, when set, receives each text file that passed the checks,
 	// with its content, and each JSON-lines file, unread, in place of
 	// OnDoc: the caller journals a reference to the file instead of a copy
 	// of its documents.
 	OnRef func(FileDoc) error
 	// Unchanged, when set, is asked first about each regular file (by its
-	// absolute path, with the state of the opened file); true skips it:
-	// it has not changed since it was last journaled.
-	Unchanged func(abs string, f *os.File, fi os.FileInfo) bool
+	// id, see ID, with the state of the opened file); true skips it: it
+	// has not changed since it was last journaled under that id.
+	Unchanged func(id string, f *os.File, fi os.FileInfo) bool
 }
 
 // FileDoc is a file the walk found, for Walker.OnRef.
 type FileDoc struct {
-	Path  string // as walked, for messages
-	Abs   string // absolute: the document's id, or the JSON-lines file's
+	Path  string // canonical absolute path: what is read, and named in messages
+	ID    string // the document's id (see ID), or the JSON-lines file's
 	Info  os.FileInfo
 	Lines bool   // a JSON-lines file (Body is nil)
 	Body  []byte // a text file's content, checked
@@ -76,11 +79,18 @@ type FileDoc struct {
 // skipped and reported; only an error from OnDoc, or a path that does not
 // exist, stops it.
 func (w *Walker) Walk(paths []string) error {
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%s: %w", p, unwrapPathError(err))
+	for _, given := range paths {
+		if _, err := os.Stat(given); err != nil {
+			return fmt.Errorf("%s: %w", given, unwrapPathError(err))
 		}
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		p, err := CanonicalPath(given)
+		if err != nil {
+			return fmt.Errorf("%s: %w", given, unwrapPathError(err))
+		}
+		if _, err := w.ID(p); err != nil {
+			return err
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				w.skip(path, unwrapPathError(err).Error())
 				if d != nil && d.IsDir() {
@@ -92,6 +102,10 @@ func (w *Walker) Walk(paths []string) error {
 				if path != p && strings.HasPrefix(d.Name(), ".") {
 					return fs.SkipDir // .git, .tguard-lease and such
 				}
+				return nil
+			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				w.skip(path, "symbolic link")
 				return nil
 			}
 			if !d.Type().IsRegular() {
@@ -124,7 +138,7 @@ func unwrapPathError(err error) error {
 }
 
 func (w *Walker) file(path string) error {
-	abs, err := filepath.Abs(path)
+	id, err := w.ID(path)
 	if err != nil {
 		w.skip(path, err.Error())
 		return nil
@@ -140,12 +154,12 @@ func (w *Walker) file(path string) error {
 		w.skip(path, unwrapPathError(err).Error())
 		return nil
 	}
-	if w.Unchanged != nil && w.Unchanged(abs, f, fi) {
+	if w.Unchanged != nil && w.Unchanged(id, f, fi) {
 		return nil
 	}
 	if strings.HasSuffix(path, ".jsonl") {
 		if w.OnRef != nil {
-			return w.OnRef(FileDoc{Path: path, Abs: abs, Info: fi, Lines: true})
+			return w.OnRef(FileDoc{Path: path, ID: id, Info: fi, Lines: true})
 		}
 		return w.jsonLines(path, f)
 	}
@@ -167,19 +181,20 @@ func (w *Walker) file(path string) error {
 		return nil
 	}
 	if w.OnRef != nil {
-		return w.OnRef(FileDoc{Path: path, Abs: abs, Info: fi, Body: body})
+		return w.OnRef(FileDoc{Path: path, ID: id, Info: fi, Body: body})
 	}
-	doc, err := textDoc(abs, body, fi)
+	doc, err := textDoc(id, path, body, fi)
 	if err != nil {
 		return err
 	}
 	return w.OnDoc(Doc{JSON: doc, Origin: path})
 }
 
-// textDoc is the default schema's document of the text file abs.
-func textDoc(abs string, body []byte, fi os.FileInfo) ([]byte, error) {
+// textDoc is the default schema's document of the text file at path,
+// whose id is id (see ID).
+func textDoc(id, path string, body []byte, fi os.FileInfo) ([]byte, error) {
 	return json.Marshal(fileDoc{
-		ID: abs, Path: abs, Title: filepath.Base(abs), Body: string(body),
+		ID: id, Path: id, Title: filepath.Base(path), Body: string(body),
 		Modified: fi.ModTime().UTC().Format(time.RFC3339),
 	})
 }

@@ -42,6 +42,9 @@ func newLease(g Grant, cfg *config, stamp time.Duration) *Lease {
 	l.progress.Store(int64(sinceStart()))
 	go l.renewLoop()
 	go l.watchdog()
+	if s, ok := g.(sessionGrant); ok {
+		go l.watchSession(s)
+	}
 	return l
 }
 
@@ -124,6 +127,9 @@ func (l *Lease) end(err error) {
 		// see the Context cancelled with this cause.
 		l.cancel(err)
 		close(l.done)
+		if s, ok := l.g.(sessionGrant); ok {
+			s.leaseEnded()
+		}
 		if errors.Is(err, ErrLeaseLost) {
 			l.cfg.log.Warn("lock: lease lost", "token", l.Token(), "error", err)
 		}

@@ -34,6 +34,13 @@ func New(dir string, opts ...Option) (*Locker, error) {
 		return nil, err
 	}
 	b := cfg.backend
+	if cfg.etcd != nil {
+		eb, err := newEtcdBackend(dir, cfg)
+		if err != nil {
+			return nil, err
+		}
+		b = eb
+	}
 	if b == nil {
 		if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 			return nil, fmt.Errorf("lock: %s is %w", dir, ErrNotFolder)
@@ -68,6 +75,7 @@ func (l *Locker) Acquire(ctx context.Context) (*Lease, error) {
 	defer l.mu.Unlock()
 	bo := backoff{next: l.cfg.backoffMin, max: l.cfg.backoffMax}
 	var held *HeldError
+	var failed error // the last attempt that failed without a holder
 	for {
 		lease, err := l.attempt(ctx)
 		if err == nil {
@@ -77,14 +85,21 @@ func (l *Locker) Acquire(ctx context.Context) (*Lease, error) {
 		case errors.As(err, &held):
 			l.cfg.log.Debug("lock: held", "holder", held.Holder.Owner, "token", held.Holder.Token)
 		case ctx.Err() != nil:
-		case isTransient(err) || errors.Is(err, errViewChanged) || errors.Is(err, errGrantTooSlow):
+		case isTransient(err) || errors.Is(err, errViewChanged) || errors.Is(err, errGrantTooSlow) ||
+			errors.Is(err, errEtcdUnavailable):
 			l.cfg.log.Warn("lock: attempt failed, retrying", "error", err)
+			failed = err
 		default:
 			return nil, err
 		}
 		if err := l.b.Wait(ctx, bo.wait()); err != nil {
 			if held != nil {
 				return nil, errors.Join(err, held)
+			}
+			if failed != nil {
+				// Say why nothing was granted (a cluster out of reach),
+				// not only that the time ran out.
+				return nil, fmt.Errorf("%w; last attempt: %w", err, failed)
 			}
 			return nil, err
 		}

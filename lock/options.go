@@ -28,6 +28,7 @@ type config struct {
 	backend    Backend
 	floor      func(context.Context) (uint64, error)
 	stall      time.Duration
+	etcd       *etcdConfig // WithEtcd, WithEtcdClient, WithEtcdKey
 }
 
 // Option configures a Locker. Options are validated by New.
@@ -123,8 +124,8 @@ func WithBackend(b Backend) Option {
 // folder that was deleted or restored from an older copy cannot hand out a
 // token the data has already seen. Generation folder names then skip ahead.
 // An error from floor fails the attempt: Acquire retries it when it is a
-// transient I/O error, and returns it otherwise. Only the file backend
-// supports it.
+// transient I/O error, and returns it otherwise. The file and etcd backends
+// support it; a backend given with WithBackend does not.
 func WithTokenFloor(floor func(ctx context.Context) (uint64, error)) Option {
 	return func(c *config) error {
 		if floor == nil {
@@ -166,6 +167,9 @@ func newConfig(opts []Option) (*config, error) {
 	}
 	if c.floor != nil && c.backend != nil {
 		return nil, errors.New("lock: a token floor needs the file backend")
+	}
+	if err := c.validateEtcd(); err != nil {
+		return nil, err
 	}
 	if c.backoffMin == 0 {
 		c.backoffMin, c.backoffMax = 2*time.Millisecond, min(time.Second, max(c.lease/8, 2*time.Millisecond))

@@ -23,6 +23,10 @@ const exitCodesHelp = `Exit codes:
   2   usage error: unknown command or flag, missing argument
   75  lease not acquired within --wait (the message names the holder)
   76  lease lost while working (lock exec: the command got SIGTERM)
+  130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM: index, flush and delete
+      committed nothing half-done, released the lease and kept the journal
+
+With --json, a failure also prints {"error": "...", "code": N} on stdout.
 `
 
 // codedError carries an exit code.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +23,8 @@ type indexFlags struct {
 	schema  string
 	journal string
 	prune   bool
+	root    string
+	deletes []string // ids, for tguard delete
 	lease   leaseFlags
 }
 
@@ -36,17 +36,25 @@ func (f *indexFlags) addWriterFlags(c *cobra.Command) {
 	c.Flags().IntVar(&f.batch, "batch", indexer.DefaultBatchDocs, "documents per call into the index")
 	c.Flags().StringVar(&f.journal, "journal", "", "journal file on a local disk (default: per-user state folder, keyed by index and owner)")
 	f.lease.add(c)
+	c.Flags().Lookup("owner").Usage = "owner id, also the key of the default journal (default: the hostname)"
 }
 
 func newIndexCmd(g *globals) *cobra.Command {
 	f := &indexFlags{}
 	c := &cobra.Command{
-		Use:   "index --index DIR [--owner ID] [--lease DUR] [--wait DUR] [--journal FILE] [--batch N] [--prune] [--json] PATH...",
+		Use:   "index --index DIR [--owner ID] [--lease DUR] [--wait DUR | -n] [--root DIR] [--journal FILE] [--batch N] [--prune] [--json] PATH...",
 		Short: "Journal files, folders and JSON-lines files, then apply them under the lease",
-		Long: `Index text files (one document each, keyed by absolute path; binary, non-UTF-8
-and oversized files are skipped with a warning) and *.jsonl files (one
-document per line, keyed by its "id"; bad lines are counted and named by file
-and line, the others are indexed).
+		Long: `Index text files (one document each) and *.jsonl files (one document per
+line, keyed by its "id"; bad lines are counted, the others are indexed).
+Binary, non-UTF-8 and oversized files and symbolic links inside folders are
+skipped; the summary counts them by reason, --verbose lists them.
+
+A file's id is its canonical path: absolute, cleaned, with symbolic links in
+the given PATH resolved, so "dir", "dir/" and a link to dir give the same ids.
+With --root R it is the path below R with "/" as the separator and a leading
+"/" (R/docs/a.txt is "/docs/a.txt"): hosts that mount one share at different
+places (/mnt/share, /srv/share, Z:\) then give a file the same id.
+--prune also removes ids an older tguard gave through a symbolic link.
 
 Every accepted file is first recorded in a local SQLite journal (a reference
 to the file: path, size, times, inode; its content is copied in only if the
@@ -56,7 +64,10 @@ Files unchanged since the journal last recorded them are skipped, so
 indexing an unchanged folder commits nothing. Not acquired within --wait: exit 75, and the
 documents stay journaled for the next run of the same owner, or for
 "tguard flush". With --prune, documents under a given folder whose files are
-gone are deleted. The index is created if missing.`,
+gone are deleted. The index is created if missing, with --schema (Tantivy's
+schema JSON) or the default schema; it keeps its schema (tguard schema prints
+it). SIGINT or SIGTERM: nothing half-done is committed, the lease is released,
+the journal kept (exit 130 / 143); a second signal exits at once.`,
 		Args: minArgs(1, "at least one PATH"),
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			if err := requireIndex(f.dir); err != nil {
@@ -67,15 +78,16 @@ gone are deleted. The index is created if missing.`,
 	}
 	f.addWriterFlags(c)
 	c.Flags().Int64Var(&f.maxSize, "max-size", indexer.DefaultMaxFileSize, "skip text files larger than this many bytes")
-	c.Flags().StringVar(&f.schema, "schema", "", "schema as JSON, for a new index (default: id, path, title, body, modified)")
+	c.Flags().StringVar(&f.schema, "schema", "", "schema for a new index: Tantivy's schema JSON, inline or a file name (default: id, path, title, body, modified; an existing index keeps its own)")
 	c.Flags().BoolVar(&f.prune, "prune", false, "delete documents of files under the given folders that no longer exist")
+	c.Flags().StringVar(&f.root, "root", "", "make file ids relative to this folder (\"/sub/file.txt\"), the same from every host and mount point")
 	return c
 }
 
 func newFlushCmd(g *globals) *cobra.Command {
 	f := &indexFlags{}
 	c := &cobra.Command{
-		Use:   "flush --index DIR [--owner ID] [--lease DUR] [--wait DUR] [--journal FILE] [--json]",
+		Use:   "flush --index DIR [--owner ID] [--lease DUR] [--wait DUR | -n] [--journal FILE] [--json]",
 		Short: "Apply the journal's pending documents under the lease, adding none",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -91,17 +103,19 @@ func newFlushCmd(g *globals) *cobra.Command {
 
 // indexSummary is the --json output of index and flush.
 type indexSummary struct {
-	Files    int            `json:"files"`
-	Accepted int            `json:"accepted"`
-	Indexed  int            `json:"indexed"`
-	Skipped  int            `json:"skipped"`
-	Bad      int            `json:"bad"`
-	Deleted  int            `json:"deleted"`
-	Pending  int            `json:"pending"`
-	Token    uint64         `json:"token"`
-	Seconds  float64        `json:"seconds"`
-	Journal  string         `json:"journal"`
-	Skips    []indexer.Skip `json:"skips,omitempty"`
+	Files     int            `json:"files"`
+	Accepted  int            `json:"accepted"`
+	Indexed   int            `json:"indexed"`
+	Skipped   int            `json:"skipped"` // files, by reason in SkippedBy
+	SkippedBy map[string]int `json:"skipped_by_reason,omitempty"`
+	Bad       int            `json:"bad"`
+	Deleted   int            `json:"deleted"`
+	Pending   int            `json:"pending"`
+	Token     uint64         `json:"token"` // the commit's fencing token; 0: nothing committed
+	Committed bool           `json:"committed"`
+	Seconds   float64        `json:"seconds"`
+	Journal   string         `json:"journal"`
+	Skips     []indexer.Skip `json:"skips,omitempty"`
 }
 
 // owner is the lease owner and journal key: by default the hostname, which
@@ -120,10 +134,14 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	if f.batch < 1 {
 		return usageErr(fmt.Errorf("--batch %d: must be at least 1", f.batch))
 	}
-	if f.lease.wait < 0 {
-		return usageErr(fmt.Errorf("--wait %v: must not be negative", f.lease.wait))
+	if err := f.lease.check(); err != nil {
+		return err
 	}
 	start := time.Now()
+	schema, err := checkSchema(g, f.dir, f.schema)
+	if err != nil {
+		return err
+	}
 	owner, err := f.owner()
 	if err != nil {
 		return err
@@ -134,20 +152,41 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 			return err
 		}
 	}
-	j, err := indexer.OpenJournal(jpath)
+	j, err := openJournal(jpath)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
+	if err := j.SetOwner(f.dir, owner); err != nil {
+		return err
+	}
 
-	sum := indexSummary{Journal: jpath}
-	prog := newProgress(g, f.asJSON)
+	intr := catchInterrupts(g.stderr)
+	defer intr.stop()
+	ictx, stopWait := context.WithCancel(ctx)
+	defer stopWait()
+	go func() { // the first signal also ends a wait for the lease
+		select {
+		case <-intr.done:
+			stopWait()
+		case <-ictx.Done():
+		}
+	}()
+	ctx = ictx
+	hint := f.flushHint()
+
+	sum := indexSummary{Journal: jpath, SkippedBy: map[string]int{}}
+	prog := newProgress(g, f.asJSON || g.quiet)
 	defer prog.finish()
 	opts := []indexer.Option{
 		indexer.WithLogger(g.log), indexer.WithBatch(f.batch), indexer.WithThreads(f.threads),
-		indexer.WithSchema(f.schema), indexer.WithProgress(prog.applied),
+		indexer.WithSchema(schema), indexer.WithProgress(prog.applied),
 		indexer.WithLockOptions(append(g.lockOptions(), lock.WithLeaseDuration(f.lease.lease), lock.WithOwner(owner))...),
 		indexer.WithFailpoint(os.Getenv("TGUARD_FAILPOINT")),
+		indexer.WithInterrupt(intr.done), indexer.WithOnWait(prog.waiting),
+	}
+	if f.lease.noWait() {
+		opts = append(opts, indexer.WithNoWait())
 	}
 	if f.memory != indexer.DefaultMemoryBudget {
 		opts = append(opts, indexer.WithMemoryBudget(f.memory))
@@ -158,17 +197,65 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	}
 	defer ixr.Close()
 
+	// Skipped files and bad lines are listed with --verbose only (and in
+	// --json); the summary counts them.
 	skip := func(s indexer.Skip) {
 		sum.Skips = append(sum.Skips, s)
-		if !f.asJSON {
+		if g.verbose && !f.asJSON {
 			prog.clear()
 			fmt.Fprintf(g.stderr, "tguard: skipped %s: %s\n", s.Path, s.Reason)
 		}
 	}
+	skipFile := func(s indexer.Skip) {
+		sum.Skipped++
+		sum.SkippedBy[skipReason(s.Reason)]++
+		skip(s)
+	}
+	// A file that changed or went away between its journaling and its
+	// application is counted with the skips under its own reason, and
+	// warned about (unless -q): a journaled document was not indexed as
+	// journaled.
+	changedOrGone := func(ss []indexer.Skip) {
+		for _, s := range ss {
+			skipFile(s)
+			if !g.verbose && !g.quiet && !f.asJSON {
+				prog.clear()
+				fmt.Fprintf(g.stderr, "tguard: warning: %s: %s\n", s.Path, s.Reason)
+			}
+		}
+	}
+	// Nothing committed: what is reported as journaled (the summary, the
+	// "interrupted" and "stay journaled" messages are acknowledgements)
+	// must no longer depend on the files, so their contents are copied in
+	// first.
+	copyRefs := func() {
+		changed, gone, err := ixr.CopyReferences()
+		changedOrGone(append(changed, gone...))
+		if err != nil {
+			g.log.Warn("copying file contents into the journal", "error", err)
+		}
+	}
 	if len(paths) > 0 {
-		if err := journalPaths(ixr, f, paths, &sum, skip, prog); err != nil {
+		err := journalPaths(ixr, f, paths, &sum, skipFile, prog, intr)
+		if intr.fired() {
+			copyRefs()
+			prog.finish()
+			n, _ := j.PendingCount()
+			return intr.err(n, hint)
+		}
+		if err != nil {
+			copyRefs() // the run ends without committing
 			return err
 		}
+	}
+	if len(f.deletes) > 0 {
+		if err := ixr.AcceptDeletes(f.deletes, "tguard delete"); err != nil {
+			return err
+		}
+		sum.Deleted = len(f.deletes)
+	}
+	if pending, err := j.PendingCount(); err == nil {
+		prog.applying(pending)
 	}
 
 	if f.lease.wait > 0 {
@@ -177,30 +264,27 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		defer cancel()
 	}
 	res, ferr := ixr.Flush(ctx)
-	sum.Indexed, sum.Token = res.Applied-res.Bad, res.Token
+	// Applied counts this run's deletions too; indexed are documents.
+	sum.Indexed, sum.Committed = max(res.Applied-res.Bad-sum.Deleted, 0), res.Committed
+	if res.Committed {
+		sum.Token = res.Token
+	}
 	sum.Bad += res.Bad
 	for _, s := range res.BadDocs {
 		skip(s)
 	}
-	changed, gone := res.Changed, res.Gone
-	if ferr != nil {
-		// Nothing committed: what is reported as journaled must no longer
-		// depend on the files.
-		c, lost, err := ixr.CopyReferences()
-		changed, gone = append(changed, c...), append(gone, lost...)
-		if err != nil {
-			g.log.Warn("copying file contents into the journal", "error", err)
-		}
+	changedOrGone(append(res.Changed, res.Gone...))
+	if !res.Committed {
+		copyRefs()
 	}
-	for _, s := range append(changed, gone...) {
-		skip(s)
-	}
-	sum.Skipped = len(sum.Skips)
 	sum.Pending, _ = j.PendingCount()
 	sum.Seconds = time.Since(start).Seconds()
 	prog.finish()
+	if intr.fired() {
+		return intr.err(sum.Pending, hint)
+	}
 	if ferr != nil {
-		return flushError(ferr, sum.Pending)
+		return flushError(ferr, sum.Pending, hint)
 	}
 	if f.asJSON {
 		return printJSON(g.stdout, sum)
@@ -209,18 +293,20 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	if sum.Seconds > 0 {
 		rate = float64(sum.Indexed) / sum.Seconds
 	}
-	fmt.Fprintf(g.stdout, "files %d, accepted %d, indexed %d, skipped %d, deleted %d, token %d, %.1f s, %.0f docs/s\n",
-		sum.Files, sum.Accepted, sum.Indexed, sum.Skipped, sum.Deleted, sum.Token, sum.Seconds, rate)
+	if g.quiet {
+		return nil
+	}
+	fmt.Fprintln(g.stdout, summaryLine(sum, rate, g.verbose))
 	return nil
 }
 
 // flushError gives each way a flush can fail its exit code and says where
 // the documents are.
-func flushError(err error, pending int) error {
+func flushError(err error, pending int, hint string) error {
 	var held *lock.HeldError
 	switch {
 	case errors.As(err, &held):
-		return withCode(exitNotLocked, fmt.Errorf("lease not acquired: %v; %d documents stay journaled (tguard flush applies them)", held, pending))
+		return withCode(exitNotLocked, fmt.Errorf("lease not acquired: %v; %d documents stay journaled (`%s` applies them)", held, pending, hint))
 	case errors.Is(err, lock.ErrLeaseLost), errors.Is(err, indexer.ErrFenced):
 		return withCode(exitLeaseLost, fmt.Errorf("%v; nothing was committed, %d documents stay journaled", err, pending))
 	}
@@ -231,7 +317,11 @@ func flushError(err error, pending int) error {
 // last saw it (references to the files, not copies: see
 // indexer.AcceptFiles), in batches; with --prune it also journals the
 // deletion of documents whose files are gone.
-func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *indexSummary, skip func(indexer.Skip), prog *progress) error {
+func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *indexSummary, skipFile func(indexer.Skip), prog *progress, intr *interrupts) error {
+	root, err := indexer.CanonicalRoot(f.root)
+	if err != nil {
+		return usageErr(err)
+	}
 	state, err := ixr.FileState()
 	if err != nil {
 		return err
@@ -248,16 +338,13 @@ func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *inde
 	}
 	w := &indexer.Walker{
 		MaxSize:   f.maxSize,
-		OnSkip:    skip,
+		Root:      root,
+		OnSkip:    skipFile,
 		Unchanged: state.Unchanged,
-		OnFile: func(path string) {
-			sum.Files++
-			prog.file()
-			if abs, err := filepath.Abs(path); err == nil {
-				seen[abs] = true
-			}
-		},
 		OnRef: func(d indexer.FileDoc) error {
+			if intr.fired() {
+				return indexer.ErrInterrupted // stop adding; the batch is dropped
+			}
 			batch = append(batch, d)
 			size += len(d.Body)
 			if len(batch) >= f.batch || size >= indexer.DefaultBatchBytes {
@@ -266,14 +353,24 @@ func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *inde
 			return nil
 		},
 	}
+	w.OnFile = func(path string) {
+		sum.Files++
+		prog.file()
+		if id, err := w.ID(path); err == nil {
+			seen[id] = true
+		}
+	}
 	if err := w.Walk(paths); err != nil {
+		if errors.Is(err, indexer.ErrOutsideRoot) {
+			return usageErr(err)
+		}
 		return err
 	}
 	if err := flush(); err != nil {
 		return err
 	}
 	if f.prune {
-		n, err := pruneGone(ixr, f.dir, paths, seen)
+		n, err := pruneGone(ixr, w, f.dir, paths, seen)
 		sum.Deleted = n
 		return err
 	}
@@ -282,7 +379,7 @@ func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *inde
 
 // pruneGone journals deletions for documents under the folders in paths
 // whose files were not seen in this walk. Reading the index needs no lease.
-func pruneGone(ixr *indexer.Indexer, dir string, paths []string, seen map[string]bool) (int, error) {
+func pruneGone(ixr *indexer.Indexer, w *indexer.Walker, dir string, paths []string, seen map[string]bool) (int, error) {
 	idx, err := bridge.Open(dir)
 	if errors.Is(err, bridge.ErrNotFound) || errors.Is(err, bridge.ErrNotAnIndex) {
 		return 0, nil // nothing indexed yet, nothing to prune
@@ -297,28 +394,29 @@ func pruneGone(ixr *indexer.Indexer, dir string, paths []string, seen map[string
 		if err != nil || !fi.IsDir() {
 			continue
 		}
-		abs, err := filepath.Abs(p)
+		prefixes, err := w.FolderPrefixes(p)
 		if err != nil {
 			return deleted, err
 		}
-		prefix := strings.TrimSuffix(abs, string(filepath.Separator)) + string(filepath.Separator)
-		ids, err := idx.IDsWithPrefix(prefix)
-		if err != nil {
-			return deleted, err
-		}
-		var gone []string
-		for _, id := range ids {
-			if !seen[id] {
-				gone = append(gone, id)
+		for _, prefix := range prefixes {
+			ids, err := idx.IDsWithPrefix(prefix)
+			if err != nil {
+				return deleted, err
 			}
+			var gone []string
+			for _, id := range ids {
+				if !seen[id] {
+					gone = append(gone, id)
+				}
+			}
+			if err := ixr.AcceptDeletes(gone, "prune "+prefix); err != nil {
+				return deleted, err
+			}
+			if err := ixr.ForgetFiles(gone); err != nil {
+				return deleted, err
+			}
+			deleted += len(gone)
 		}
-		if err := ixr.AcceptDeletes(gone, "prune "+abs); err != nil {
-			return deleted, err
-		}
-		if err := ixr.ForgetFiles(gone); err != nil {
-			return deleted, err
-		}
-		deleted += len(gone)
 	}
 	return deleted, nil
 }

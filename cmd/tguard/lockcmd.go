@@ -118,6 +118,10 @@ deadline, and only the fencing token in the index refuses its commit.`,
 			}
 			defer l.Close()
 			before, err := l.Break(cmd.Context(), force)
+			if errors.Is(err, lock.ErrNotProvablyDead) {
+				return fmt.Errorf("not broken: the holder is not provably dead: %s on %s (pid %d) may be alive; --force breaks it anyway",
+					before.Owner, before.Hostname, before.PID)
+			}
 			if err != nil {
 				return err
 			}
@@ -144,27 +148,57 @@ func (g *globals) locker(dir string) (*lock.Locker, error) {
 	if err := requireIndex(dir); err != nil {
 		return nil, err
 	}
+	// A typo must not read as "free": a folder that does not exist has no
+	// lease to report or break.
+	if _, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("index folder %s does not exist", dir)
+		}
+		return nil, err
+	}
 	return lock.New(dir, g.lockOptions()...)
 }
 
 // leaseFlags are the flags of commands that take the lease.
 type leaseFlags struct {
-	owner string
-	lease time.Duration
-	wait  time.Duration
+	owner    string
+	lease    time.Duration
+	wait     time.Duration
+	nonblock bool
+	cmd      *cobra.Command
 }
 
+// add registers the lease flags. --wait and -n follow flock(1): no flag
+// waits for ever, --wait 0 or -n tries once.
 func (f *leaseFlags) add(c *cobra.Command) {
+	f.cmd = c
 	c.Flags().StringVar(&f.owner, "owner", "", "owner id (default hostname_pid)")
 	c.Flags().DurationVar(&f.lease, "lease", lock.DefaultLeaseDuration, "lease duration")
-	c.Flags().DurationVar(&f.wait, "wait", 0, "give up (exit 75) if not acquired within this time; 0 waits forever")
+	c.Flags().DurationVar(&f.wait, "wait", 0, "give up (exit 75) if not acquired within this time; 0: try once, as -n (default: wait for ever)")
+	c.Flags().BoolVarP(&f.nonblock, "nonblock", "n", false, "give up (exit 75) at once if the lease is held (as --wait 0)")
+}
+
+// check validates --wait and -n.
+func (f *leaseFlags) check() error {
+	if f.wait < 0 {
+		return usageErr(fmt.Errorf("--wait %v: must not be negative", f.wait))
+	}
+	if f.nonblock && f.wait > 0 {
+		return usageErr(fmt.Errorf("-n/--nonblock and --wait %v: choose one", f.wait))
+	}
+	return nil
+}
+
+// noWait: try the lease once.
+func (f *leaseFlags) noWait() bool {
+	return f.nonblock || (f.cmd != nil && f.cmd.Flags().Changed("wait") && f.wait == 0)
 }
 
 // acquire takes the lease of dir as f says. Not acquired within --wait is
 // exit 75, with the holder named.
 func (f *leaseFlags) acquire(ctx context.Context, g *globals, dir string) (*lock.Locker, *lock.Lease, error) {
-	if f.wait < 0 {
-		return nil, nil, usageErr(fmt.Errorf("--wait %v: must not be negative", f.wait))
+	if err := f.check(); err != nil {
+		return nil, nil, err
 	}
 	opts := append(g.lockOptions(), lock.WithLeaseDuration(f.lease))
 	if f.owner != "" {
@@ -179,11 +213,18 @@ func (f *leaseFlags) acquire(ctx context.Context, g *globals, dir string) (*lock
 		ctx, cancel = context.WithTimeout(ctx, f.wait)
 		defer cancel()
 	}
-	lease, err := l.Acquire(ctx)
+	acquire := l.Acquire
+	if f.noWait() {
+		acquire = l.TryAcquire
+	}
+	lease, err := acquire(ctx)
 	if err != nil {
 		l.Close()
 		var held *lock.HeldError
 		if errors.As(err, &held) {
+			if f.noWait() {
+				return nil, nil, withCode(exitNotLocked, fmt.Errorf("not acquired (-n/--wait 0: no waiting): %w", held))
+			}
 			return nil, nil, withCode(exitNotLocked, fmt.Errorf("not acquired within %v: %w", f.wait, held))
 		}
 		return nil, nil, err
@@ -195,11 +236,13 @@ func newLockExecCmd(g *globals) *cobra.Command {
 	var dir string
 	lf := &leaseFlags{}
 	c := &cobra.Command{
-		Use:   "exec --index DIR [--owner ID] [--lease DUR] [--wait DUR] -- CMD [ARG...]",
+		Use:   "exec --index DIR [--owner ID] [--lease DUR] [--wait DUR | -n] -- CMD [ARG...]",
 		Short: "Run a command while holding the lease, like flock(1)",
 		Long: `Acquire the lease, run CMD with TGUARD_FENCING_TOKEN and TGUARD_OWNER in its
 environment, release the lease, and exit with CMD's exit code. The index
-folder is created if missing. Not acquired within --wait: exit 75.
+folder is created if missing. As with flock(1), it waits for the lease as
+long as it takes unless --wait says otherwise (--wait 0 or -n: try once);
+not acquired: exit 75.
 
 Nothing CMD starts may outlive the lease. CMD runs in its own process group
 (the terminal's foreground group when tguard has the terminal); SIGINT,

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/spf13/cobra"
 )
 
 func main() {
@@ -25,12 +27,32 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	}()
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
-	if msg := oneLine(err.Error()); msg != "" {
+	code = exitCode(err)
+	msg := oneLine(err.Error())
+	if msg != "" {
 		fmt.Fprintf(stderr, "tguard: %s\n", msg)
 	}
-	return exitCode(err)
+	// A program reading --json output gets the failure on stdout too.
+	if msg != "" && wantsJSON(cmd) {
+		_ = printJSON(stdout, jsonError{Error: msg, Code: code})
+	}
+	return code
+}
+
+// jsonError is what a command run with --json prints on stdout when it fails.
+type jsonError struct {
+	Error string `json:"error"`
+	Code  int    `json:"code"`
+}
+
+func wantsJSON(cmd *cobra.Command) bool {
+	if cmd == nil {
+		return false
+	}
+	f := cmd.Flags().Lookup("json")
+	return f != nil && f.Value.String() == "true"
 }

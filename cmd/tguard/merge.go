@@ -17,7 +17,7 @@ func newMergeCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	var lf leaseFlags
 	c := &cobra.Command{
-		Use:   "merge --index DIR [--segments N] [--owner ID] [--lease DUR] [--wait DUR] [--json]",
+		Use:   "merge --index DIR [--segments N] [--owner ID] [--lease DUR] [--wait DUR | -n] [--json]",
 		Short: "Merge the index's segments into at most N, under the lease",
 		Long: `Merge the index's smallest segments until at most --segments are left (default
 1), under the lease: every publish of meta.json is fenced like a commit, and
@@ -33,8 +33,8 @@ commit, by Tantivy's log merge policy over its small segments (at most
 			if segments < 1 {
 				return usageErr(fmt.Errorf("--segments %d: must be at least 1", segments))
 			}
-			if lf.wait < 0 {
-				return usageErr(fmt.Errorf("--wait %v: must not be negative", lf.wait))
+			if err := lf.check(); err != nil {
+				return err
 			}
 			if _, err := os.Stat(dir); err != nil {
 				return fmt.Errorf("index %s: %w", dir, unwrapStatErr(err))
@@ -43,7 +43,11 @@ commit, by Tantivy's log merge policy over its small segments (at most
 			if lf.owner != "" {
 				opts = append(opts, lock.WithOwner(lf.owner))
 			}
-			ixr, err := indexer.New(dir, nil, indexer.WithLogger(g.log), indexer.WithLockOptions(opts...))
+			iopts := []indexer.Option{indexer.WithLogger(g.log), indexer.WithLockOptions(opts...)}
+			if lf.noWait() {
+				iopts = append(iopts, indexer.WithNoWait())
+			}
+			ixr, err := indexer.New(dir, nil, iopts...)
 			if err != nil {
 				return optionsErr(err)
 			}
@@ -65,7 +69,9 @@ commit, by Tantivy's log merge policy over its small segments (at most
 				return printJSON(g.stdout, map[string]any{"before": res.Before, "after": res.After,
 					"token": res.Token, "committed": res.Committed})
 			}
-			fmt.Fprintf(g.stdout, "segments %d -> %d, token %d\n", res.Before, res.After, res.Token)
+			if !g.quiet {
+				fmt.Fprintf(g.stdout, "segments %d -> %d, token %d\n", res.Before, res.After, res.Token)
+			}
 			return nil
 		},
 	}

@@ -6,16 +6,20 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/tguard/tguard/lock"
 	"golang.org/x/term"
 )
 
-// progress shows files/s while walking and docs/s while applying: a bar on
-// a terminal, a plain line every few seconds otherwise, nothing with --json.
+// progress says what index and flush are doing: journaling files (with a
+// rate), waiting for the lease (and for whom), indexing N/M documents (with
+// a rate), committing. A bar on a terminal, a plain line every few seconds
+// otherwise, nothing with --json or --quiet.
 type progress struct {
 	g       *globals
 	bar     *progressbar.ProgressBar
 	plain   bool
 	files   int
+	total   int
 	last    time.Time
 	start   time.Time
 	stopped bool
@@ -27,14 +31,7 @@ func newProgress(g *globals, quiet bool) *progress {
 		return p
 	}
 	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions(-1,
-			progressbar.OptionSetWriter(g.stderr),
-			progressbar.OptionSetDescription("journaling"),
-			progressbar.OptionSetItsString("files"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish())
+		p.bar = p.newBar(-1, "journaling", "files")
 	} else {
 		p.plain = true
 	}
@@ -47,17 +44,60 @@ func (p *progress) file() {
 		_ = p.bar.Add(1)
 	} else if p.plain && time.Since(p.last) > 5*time.Second {
 		p.last = time.Now()
-		fmt.Fprintf(p.g.stderr, "tguard: journaled %d files (%.0f files/s)\n", p.files, float64(p.files)/time.Since(p.start).Seconds())
+		fmt.Fprintf(p.g.stderr, "tguard: journaling: %d files (%.0f files/s)\n", p.files, float64(p.files)/time.Since(p.start).Seconds())
 	}
 }
 
-func (p *progress) applied(n int) {
+// waiting says whom the command waits for: the one thing a person may
+// have to act on, so it is printed even when not on a terminal.
+func (p *progress) waiting(holder lock.Status) {
+	what := "waiting for the lease"
+	if holder.Owner != "" {
+		what = fmt.Sprintf("waiting for the lease held by %s on %s (pid %d)", holder.Owner, holder.Hostname, holder.PID)
+	}
+	switch {
+	case p.bar != nil:
+		p.bar.Describe(what)
+		_ = p.bar.RenderBlank()
+	case p.plain:
+		fmt.Fprintf(p.g.stderr, "tguard: %s\n", what)
+	}
+}
+
+// applying starts the indexing phase with total journaled entries.
+func (p *progress) applying(total int) {
+	p.total = total
+	p.start, p.last = time.Now(), time.Now()
 	if p.bar != nil {
-		p.bar.Describe("indexing")
+		_ = p.bar.Finish() // ends its spinner's ticker; clears it
+		p.bar = p.newBar(max(total, 1), "indexing", "docs")
+	}
+}
+
+// newBar is a bar on the terminal: a count and a rate of unit, with a
+// total when max is not -1.
+func (p *progress) newBar(max int, what, unit string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(max,
+		progressbar.OptionSetWriter(p.g.stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionSetItsString(unit),
+		progressbar.OptionShowIts(),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish())
+}
+
+func (p *progress) applied(n int) {
+	what := "indexing"
+	if n >= p.total {
+		what = "committing"
+	}
+	if p.bar != nil {
+		p.bar.Describe(what)
 		_ = p.bar.Set(n)
 	} else if p.plain && time.Since(p.last) > 5*time.Second {
 		p.last = time.Now()
-		fmt.Fprintf(p.g.stderr, "tguard: indexed %d documents\n", n)
+		fmt.Fprintf(p.g.stderr, "tguard: %s: %d/%d documents (%.0f docs/s)\n", what, n, p.total, float64(n)/time.Since(p.start).Seconds())
 	}
 }
 

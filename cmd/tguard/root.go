@@ -19,6 +19,8 @@ type globals struct {
 	logLevel       string
 	log            *slog.Logger
 	skew           time.Duration
+	quiet, verbose bool         // -q: errors only; -v: list what was skipped
+	backend        backendFlags // backend.go
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -40,6 +42,9 @@ Environment:
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.backend.check(cmd); err != nil {
+				return err
+			}
 			return g.setup()
 		},
 	}
@@ -47,13 +52,17 @@ Environment:
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("TGUARD_LOG", "warn"), "log level: debug, info, warn, error")
-	root.AddCommand(newIndexCmd(g), newFlushCmd(g), newSearchCmd(g), newStatsCmd(g), newMergeCmd(g), newLockCmd(g), newVersionCmd(g))
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print errors only")
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "list every skipped file and bad line")
+	root.AddCommand(newIndexCmd(g), newFlushCmd(g), newSearchCmd(g), newStatsCmd(g), newLockCmd(g), newVersionCmd(g))
+	root.AddCommand(newSchemaCmd(g), newJournalCmd(g), newDeleteCmd(g), newMergeCmd(g))
+	addBackendFlags(root, &g.backend)
 	root.SetHelpCommand(&cobra.Command{
 		Use:   "help [command]",
 		Short: "Help about any command, and the exit codes",
 		RunE: func(c *cobra.Command, args []string) error {
-			cmd, _, err := root.Find(args)
-			if err != nil || cmd == nil {
+			cmd, rest, err := root.Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
 				return usageErr(fmt.Errorf("unknown help topic %q", strings.Join(args, " ")))
 			}
 			return cmd.Help()
@@ -67,6 +76,7 @@ Environment:
 		return nil
 	}
 	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	addVersionFlag(root)
 	return root
 }
 
@@ -82,6 +92,12 @@ func (g *globals) setup() error {
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return usageErr(fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel))
 	}
+	if g.quiet && g.verbose {
+		return usageErr(errors.New("--quiet and --verbose: choose one"))
+	}
+	if g.quiet && level < slog.LevelError {
+		level = slog.LevelError
+	}
 	g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 	if s := os.Getenv("TGUARD_CLOCK_SKEW"); s != "" {
 		d, err := time.ParseDuration(s)
@@ -95,7 +111,7 @@ func (g *globals) setup() error {
 
 // lockOptions are the lock options the global settings imply.
 func (g *globals) lockOptions() []lock.Option {
-	opts := []lock.Option{lock.WithLogger(g.log)}
+	opts := append([]lock.Option{lock.WithLogger(g.log)}, g.backend.options()...)
 	if g.skew != 0 {
 		opts = append(opts, lock.WithClock(lock.SkewedClock(g.skew)))
 	}

@@ -27,17 +27,33 @@ func newVersionCmd(g *globals) *cobra.Command {
 		Short: "Print the build's version, Go version and Rust library hash",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v := versionInfo{Version: "(devel)", Go: runtime.Version(), RustLibrary: rustLibrary}
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				v.Version = bi.Main.Version
-			}
+			v := buildVersion()
 			if asJSON {
 				return printJSON(g.stdout, v)
 			}
-			_, err := fmt.Fprintf(g.stdout, "tguard %s (%s, rust library sha256 %s)\n", v.Version, v.Go, v.RustLibrary)
+			_, err := fmt.Fprintln(g.stdout, v.line())
 			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+func buildVersion() versionInfo {
+	v := versionInfo{Version: "(devel)", Go: runtime.Version(), RustLibrary: rustLibrary}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		v.Version = bi.Main.Version
+	}
+	return v
+}
+
+func (v versionInfo) line() string {
+	return fmt.Sprintf("tguard %s (%s, rust library sha256 %s)", v.Version, v.Go, v.RustLibrary)
+}
+
+// addVersionFlag gives the root command --version, as most tools have; it
+// prints what "tguard version" prints.
+func addVersionFlag(root *cobra.Command) {
+	root.Version = buildVersion().Version
+	root.SetVersionTemplate(buildVersion().line() + "\n")
 }

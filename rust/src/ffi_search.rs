@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use crate::error::TgError;
 use crate::ffi::{handle, out_arg, put_json, run_code, str_arg};
 use crate::index::TgIndex;
-use crate::search::{ids_with_prefix, search};
+use crate::search::{ids_with_prefix, search, search_fields};
 
 /// Searches the last committed state (the reader is reloaded on each call).
 ///
@@ -15,10 +15,14 @@ use crate::search::{ids_with_prefix, search};
 /// query"); an unparsable one -> TG_ERR_QUERY_SYNTAX. `limit` 0 counts only;
 /// above 100000 -> TG_ERR_INVALID_ARGUMENT.
 ///
-/// On success `*out_json` receives
-/// `{"total":N,"hits":[{"id":"..","path":"..","title":"..","score":f}]}`
-/// (fields missing from a stored document are omitted); the caller frees it
-/// with `tg_string_free`. `query` is borrowed for the call only.
+/// On success `*out_json` receives `{"total":N,"hits":[HIT...]}`, each HIT
+/// an object of the document's stored fields (a field with one value gives
+/// the value, with several an array; fields missing from a stored document
+/// are omitted), `"snippet":{"field":..,"text":..,"highlighted":[[start,
+/// end]...]}` (byte ranges of the matched terms in the one-line text;
+/// left out when the schema stores no tokenized text) and `"score":f`; the
+/// caller frees it with `tg_string_free`. `query` is borrowed for the call
+/// only.
 ///
 /// # Safety
 /// `ix` live handle; `query_ptr` readable for `query_len`; `out_json`
@@ -38,6 +42,46 @@ pub unsafe extern "C" fn tg_index_search(
             let ix = handle(ix, "index")?;
             let query = str_arg(query_ptr, query_len, "query")?;
             put_json(out_json, &search(ix, query, limit)?)
+        })
+    }
+}
+
+/// `tg_index_search`, keeping only the stored fields named in `fields_json`
+/// (a JSON array of names; empty or NULL: all). A name not in the schema,
+/// or not stored -> TG_ERR_INVALID_ARGUMENT. Borrowed for the call only.
+///
+/// # Safety
+/// As `tg_index_search`; `fields_ptr` readable for `fields_len` (NULL
+/// allowed when 0).
+#[no_mangle]
+pub unsafe extern "C" fn tg_index_search_fields(
+    ix: *const TgIndex,
+    query_ptr: *const u8,
+    query_len: usize,
+    limit: u32,
+    fields_ptr: *const u8,
+    fields_len: usize,
+    out_json: *mut *mut c_char,
+    out_err: *mut *mut TgError,
+) -> i32 {
+    unsafe {
+        run_code(out_err, || {
+            out_arg(out_json, "out_json")?;
+            let ix = handle(ix, "index")?;
+            let query = str_arg(query_ptr, query_len, "query")?;
+            let fields = str_arg(fields_ptr, fields_len, "fields")?;
+            let names: Option<Vec<String>> = if fields.trim().is_empty() {
+                None
+            } else {
+                Some(
+                    serde_json::from_str(fields)
+                        .map_err(|e| crate::error::BridgeError::invalid(format!("fields: {e}")))?,
+                )
+            };
+            put_json(
+                out_json,
+                &search_fields(ix, query, limit, names.as_deref())?,
+            )
         })
     }
 }

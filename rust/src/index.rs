@@ -34,7 +34,8 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> BridgeError {
 }
 
 /// Opens an existing index (`create == false`) or opens-or-creates one.
-/// `schema_json` empty: with `create` the default schema, without it "any schema".
+/// `schema_json` empty: with `create` the default schema for a new index; an
+/// existing index is opened with the schema it stores (never compared).
 /// A new index's first meta.json is published through `guard` (see
 /// fenced_dir.rs): a creator whose lease lapsed mid-creation cannot publish
 /// an empty index over a newer holder's commits.
@@ -85,6 +86,9 @@ pub fn open(
         }
     }
     let index = match (has_meta, create.then_some(wanted.as_ref()).flatten()) {
+        // No schema given: an existing index keeps its own (the index
+        // stores its schema; later runs need no --schema).
+        (true, _) if schema_json.trim().is_empty() => open_existing(&path, None)?,
         (true, _) => open_existing(&path, wanted.as_ref())?,
         (false, Some(schema)) => create_new(&path, schema.clone(), guard)?,
         (false, None) => {

@@ -1,14 +1,18 @@
-//! tguard's schema description (JSON) and its translation to a Tantivy schema.
+//! Schemas: Tantivy's own schema JSON (the `schema` array of meta.json, as
+//! tantivy-cli and tantivy-py write it), and tguard's older short form
+//! (`{"fields":[{"name":..,"type":..,"stored":..}]}`), both checked before
+//! anything is written.
 //!
-//! The default schema is itself written in this JSON form and goes through
-//! the same parser, so "default" and "the same JSON given explicitly" always
+//! The default schema is written in the short form and goes through the
+//! same parser, so "default" and "the same JSON given explicitly" always
 //! produce equal Tantivy schemas (open_or_create compares them).
 
 use serde_json::{Map, Value};
 use tantivy::schema::{
-    DateOptions, Field, FieldType, NumericOptions, Schema, TextFieldIndexing, TextOptions, STORED,
-    STRING, TEXT,
+    DateOptions, Field, FieldEntry, FieldType, NumericOptions, Schema, TextFieldIndexing,
+    TextOptions, STORED, STRING, TEXT,
 };
+use tantivy::tokenizer::TokenizerManager;
 
 use crate::error::{BResult, BridgeError};
 
@@ -21,16 +25,18 @@ macro_rules! default_schema_json {
         concat!(
             r#"{"fields":["#,
             r#"{"name":"id","type":"string","stored":true,"indexed":true,"fast":false},"#,
-            r#"{"name":"path","type":"string","stored":true,"indexed":false,"fast":false},"#,
+            r#"{"name":"path","type":"text","stored":true,"indexed":true,"fast":false},"#,
             r#"{"name":"title","type":"text","stored":true,"indexed":true,"fast":false},"#,
-            r#"{"name":"body","type":"text","stored":false,"indexed":true,"fast":false},"#,
+            r#"{"name":"body","type":"text","stored":true,"indexed":true,"fast":false},"#,
             r#"{"name":"modified","type":"date","stored":true,"indexed":true,"fast":true}"#,
             r#"]}"#
         )
     };
 }
 
-/// Default schema. `path` is stored only; `modified` is a date (seconds precision).
+/// Default schema. `path` is tokenized text, so `path:sync` finds files
+/// with a folder or name word "sync"; `body` is stored for snippets;
+/// `modified` is a date (seconds precision).
 pub const DEFAULT_SCHEMA_JSON: &str = default_schema_json!();
 
 /// NUL-terminated copy for `tg_default_schema_json`.
@@ -53,9 +59,24 @@ pub fn parse_schema(json: &str) -> BResult<Schema> {
     };
     let root: Value = serde_json::from_str(json)
         .map_err(|e| BridgeError::invalid(format!("schema: invalid JSON: {e}")))?;
-    let obj = root
-        .as_object()
-        .ok_or_else(|| BridgeError::invalid("schema: expected a JSON object with \"fields\""))?;
+    match root {
+        Value::Array(fields) => return parse_tantivy(fields),
+        Value::Object(mut o) if o.contains_key("schema") => {
+            // A whole meta.json, or {"schema": [...]}.
+            return match o.remove("schema") {
+                Some(Value::Array(fields)) => parse_tantivy(fields),
+                _ => Err(BridgeError::invalid(
+                    "schema: \"schema\" must be an array of field entries",
+                )),
+            };
+        }
+        _ => {}
+    }
+    let obj = root.as_object().ok_or_else(|| {
+        BridgeError::invalid(
+            "schema: expected Tantivy's schema JSON (an array of field entries) or {\"fields\": [...]}",
+        )
+    })?;
     if let Some(k) = obj.keys().find(|k| k.as_str() != "fields") {
         return Err(BridgeError::invalid(format!("schema: unknown key {k:?}")));
     }
@@ -83,6 +104,63 @@ pub fn parse_schema(json: &str) -> BResult<Schema> {
     let schema = builder.build();
     id_field(&schema)?;
     Ok(schema)
+}
+
+/// Parses Tantivy's schema JSON: one FieldEntry per element, as in the
+/// `schema` array of meta.json. Checked here rather than left to Tantivy,
+/// whose builder panics on a duplicate name and whose writer fails only at
+/// the first document on an unknown tokenizer.
+fn parse_tantivy(fields: Vec<Value>) -> BResult<Schema> {
+    if fields.is_empty() {
+        return Err(BridgeError::invalid("schema: no fields"));
+    }
+    let tokenizers = TokenizerManager::default();
+    let mut builder = Schema::builder();
+    let mut seen = std::collections::HashSet::new();
+    for (i, raw) in fields.into_iter().enumerate() {
+        let label = raw
+            .get("name")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("fields[{i}]"), |n| format!("field {n:?}"));
+        let entry: FieldEntry = serde_json::from_value(raw)
+            .map_err(|e| BridgeError::invalid(format!("schema: {label}: {e}")))?;
+        let name = entry.name().to_string();
+        if !tantivy::schema::is_valid_field_name(&name) {
+            return Err(BridgeError::invalid(format!(
+                "schema: field {name:?}: invalid name"
+            )));
+        }
+        if !seen.insert(name.clone()) {
+            return Err(BridgeError::invalid(format!(
+                "schema: duplicate field {name:?}"
+            )));
+        }
+        let tokenizer = match entry.field_type() {
+            FieldType::Str(o) => o.get_indexing_options().map(|i| i.tokenizer().to_string()),
+            FieldType::JsonObject(o) => o
+                .get_text_indexing_options()
+                .map(|i| i.tokenizer().to_string()),
+            _ => None,
+        };
+        if let Some(t) = tokenizer {
+            if tokenizers.get(&t).is_none() {
+                return Err(BridgeError::invalid(format!(
+                    "schema: field {name:?}: unknown tokenizer {t:?} (want default, raw, en_stem or whitespace)"
+                )));
+            }
+        }
+        builder.add_field(entry);
+    }
+    let schema = builder.build();
+    id_field(&schema)?;
+    Ok(schema)
+}
+
+/// The schema in Tantivy's JSON (the `schema` array of meta.json),
+/// indented: what `tguard schema` prints and `--schema` accepts.
+pub fn to_tantivy_json(schema: &Schema) -> BResult<String> {
+    serde_json::to_string_pretty(schema)
+        .map_err(|e| BridgeError::new(crate::error::TG_ERR_INTERNAL, format!("schema: {e}")))
 }
 
 fn field_spec(i: usize, raw: &Value) -> BResult<FieldSpec> {
@@ -279,8 +357,10 @@ mod tests {
             .into_iter()
             .map(|f| s.get_field_name(f).to_string())
             .collect();
-        assert_eq!(search, ["title", "body"]);
-        assert!(!s.get_field_entry(s.get_field("path").unwrap()).is_indexed());
+        assert_eq!(search, ["path", "title", "body"]);
+        // path is searchable (path:sync) and body stored (snippets).
+        assert!(s.get_field_entry(s.get_field("path").unwrap()).is_indexed());
+        assert!(s.get_field_entry(s.get_field("body").unwrap()).is_stored());
     }
 
     #[test]
@@ -301,7 +381,30 @@ mod tests {
         );
         assert!(err(r#"{"fields":[]}"#).contains("empty"));
         assert!(err(r#"{"fields":[{"name":"-x","type":"u64"}]}"#).contains("-x"));
-        assert!(err(r#"[]"#).contains("object"));
+        assert!(err(r#"7"#).contains("expected"));
+    }
+
+    #[test]
+    fn tantivy_schema_json_round_trips() {
+        let s = parse_schema("").unwrap();
+        let json = to_tantivy_json(&s).unwrap();
+        assert!(json.trim_start().starts_with('['), "{json}");
+        assert_eq!(parse_schema(&json).unwrap(), s);
+        let meta = format!(r#"{{"index_settings":{{}},"segments":[],"schema":{json}}}"#);
+        assert_eq!(parse_schema(&meta).unwrap(), s);
+    }
+
+    #[test]
+    fn tantivy_schema_errors_name_the_field() {
+        let id = r#"{"name":"id","type":"text","options":{"indexing":{"record":"basic","fieldnorms":false,"tokenizer":"raw"},"stored":true}}"#;
+        assert!(parse_schema(&format!("[{id}]")).is_ok());
+        assert!(err(&format!("[{id},{id}]")).contains("duplicate field \"id\""));
+        let t = r#"{"name":"t","type":"text","options":{"indexing":{"record":"position","fieldnorms":true,"tokenizer":"klingon"},"stored":true}}"#;
+        assert!(err(&format!("[{id},{t}]")).contains("unknown tokenizer \"klingon\""));
+        assert!(err(r#"[{"name":"x","type":"blob","options":{}}]"#).contains("\"x\""));
+        assert!(err("[]").contains("no fields"));
+        let t = r#"{"name":"t","type":"text","options":{"indexing":{"record":"position","fieldnorms":true,"tokenizer":"en_stem"},"stored":true}}"#;
+        assert!(err(&format!("[{t}]")).contains("\"id\""));
     }
 
     #[test]

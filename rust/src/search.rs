@@ -1,30 +1,46 @@
 //! Query parsing, search, id listing and index statistics (read side).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::QueryParser;
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Document, Field, FieldType, Schema};
+use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocSet, Searcher, SegmentReader, TantivyDocument, TERMINATED};
 
-use crate::error::{BResult, BridgeError, TG_ERR_CORRUPT_INDEX, TG_ERR_QUERY_SYNTAX};
+use crate::error::{
+    BResult, BridgeError, TG_ERR_CORRUPT_INDEX, TG_ERR_INTERNAL, TG_ERR_QUERY_SYNTAX,
+};
 use crate::index::TgIndex;
 use crate::schema::{default_search_fields, id_field};
 
 /// Upper bound on `limit`: TopDocs allocates a heap of that size up front.
 pub const TG_MAX_SEARCH_LIMIT: u32 = 100_000;
 
+/// One hit: the stored fields (all, or those asked for; a field with one
+/// value gives the value, with several an array), a snippet, the score.
 #[derive(Debug, Serialize)]
 pub struct Hit {
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub snippet: Option<HitSnippet>,
     pub score: f32,
 }
+
+/// A one-line excerpt of a stored text field around the matched terms.
+/// `highlighted` are the matched terms' byte ranges in `text`.
+#[derive(Debug, Serialize)]
+pub struct HitSnippet {
+    pub field: String,
+    pub text: String,
+    pub highlighted: Vec<[usize; 2]>,
+}
+
+/// Longest snippet, in characters.
+const SNIPPET_CHARS: usize = 160;
 
 #[derive(Debug, Serialize)]
 pub struct SearchResult {
@@ -51,6 +67,16 @@ fn fresh_searcher(ix: &TgIndex) -> BResult<Searcher> {
 }
 
 pub fn search(ix: &TgIndex, query: &str, limit: u32) -> BResult<SearchResult> {
+    search_fields(ix, query, limit, None)
+}
+
+/// `search`, keeping only the stored fields named in `fields` (None: all).
+pub fn search_fields(
+    ix: &TgIndex,
+    query: &str,
+    limit: u32,
+    fields: Option<&[String]>,
+) -> BResult<SearchResult> {
     if query.trim().is_empty() {
         return Err(BridgeError::invalid("empty query"));
     }
@@ -75,25 +101,117 @@ pub fn search(ix: &TgIndex, query: &str, limit: u32) -> BResult<SearchResult> {
         let collector = (Count, TopDocs::with_limit(limit as usize).order_by_score());
         searcher.search(&q, &collector).map_err(BridgeError::from)?
     };
-    let text = |doc: &TantivyDocument, name: &str| -> Option<String> {
-        let field = schema.get_field(name).ok()?;
-        doc.get_first(field)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
+    if let Some(names) = fields {
+        for n in names {
+            let f = schema.get_field(n).map_err(|_| {
+                BridgeError::invalid(format!("--fields: no field {n:?} in the schema"))
+            })?;
+            if !schema.get_field_entry(f).is_stored() {
+                return Err(BridgeError::invalid(format!(
+                    "--fields: field {n:?} is not stored, so it cannot be shown"
+                )));
+            }
+        }
+    }
+    let snippets = snippet_generators(&searcher, &*q, &schema)?;
     let mut hits = Vec::with_capacity(top.len());
     for (score, addr) in top {
         let doc: TantivyDocument = searcher.doc(addr).map_err(BridgeError::from)?;
+        let named = doc.to_named_doc(&schema);
+        let mut out = BTreeMap::new();
+        for (name, mut values) in named.0 {
+            if fields.is_some_and(|f| !f.iter().any(|n| *n == name)) {
+                continue;
+            }
+            let v = if values.len() == 1 {
+                serde_json::to_value(values.remove(0))
+            } else {
+                serde_json::to_value(values)
+            }
+            .map_err(|e| BridgeError::new(TG_ERR_INTERNAL, format!("encoding a hit: {e}")))?;
+            out.insert(name, v);
+        }
         hits.push(Hit {
-            id: text(&doc, "id"),
-            path: text(&doc, "path"),
-            title: text(&doc, "title"),
+            fields: out,
+            snippet: best_snippet(&snippets, &doc),
             score,
         });
     }
     Ok(SearchResult {
         total: total as u64,
         hits,
+    })
+}
+
+/// One snippet generator per stored, tokenized text field, the fields most
+/// likely to hold prose first: title and path are shown beside the snippet
+/// anyway.
+fn snippet_generators(
+    searcher: &Searcher,
+    q: &dyn tantivy::query::Query,
+    schema: &Schema,
+) -> BResult<Vec<(String, Field, SnippetGenerator)>> {
+    let mut out = Vec::new();
+    for (field, entry) in schema.fields() {
+        let tokenized = match entry.field_type() {
+            FieldType::Str(o) => o
+                .get_indexing_options()
+                .is_some_and(|i| i.tokenizer() != "raw"),
+            _ => false,
+        };
+        if !tokenized || !entry.is_stored() {
+            continue;
+        }
+        let mut g = SnippetGenerator::create(searcher, q, field).map_err(BridgeError::from)?;
+        g.set_max_num_chars(SNIPPET_CHARS);
+        out.push((entry.name().to_string(), field, g));
+    }
+    out.sort_by_key(|(name, _, _)| matches!(name.as_str(), "title" | "path"));
+    Ok(out)
+}
+
+/// The first snippet with a matched term; else the start of the first
+/// stored text field (title and path aside). Made one line (control characters become spaces,
+/// which keeps the byte offsets).
+fn best_snippet(
+    gens: &[(String, Field, SnippetGenerator)],
+    doc: &TantivyDocument,
+) -> Option<HitSnippet> {
+    let one_line = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_control() { ' ' } else { c })
+            .collect()
+    };
+    // Title and path are printed beside the snippet: an excerpt of them
+    // would repeat them.
+    let shown = |name: &str| matches!(name, "title" | "path");
+    for (name, _, g) in gens {
+        if shown(name) {
+            continue;
+        }
+        let sn = g.snippet_from_doc(doc);
+        if sn.highlighted().is_empty() {
+            continue;
+        }
+        return Some(HitSnippet {
+            field: name.clone(),
+            text: one_line(sn.fragment()),
+            highlighted: sn.highlighted().iter().map(|r| [r.start, r.end]).collect(),
+        });
+    }
+    let (name, field, _) = gens.iter().find(|(name, _, _)| !shown(name))?;
+    let text = doc.get_first(*field).and_then(|v| {
+        use tantivy::schema::Value as _;
+        v.as_str().map(str::to_string)
+    })?;
+    let end = text
+        .char_indices()
+        .nth(SNIPPET_CHARS)
+        .map_or(text.len(), |(i, _)| i);
+    Some(HitSnippet {
+        field: name.clone(),
+        text: one_line(&text[..end]),
+        highlighted: Vec::new(),
     })
 }
 

@@ -56,7 +56,10 @@ fn schema_mismatch_and_any_schema_open() {
     let custom =
         r#"{"fields":[{"name":"id","type":"string","stored":true},{"name":"text","type":"text"}]}"#;
     drop(open(tmp.path(), custom, true).unwrap());
-    let (code, msg) = open(tmp.path(), "", true).err().unwrap();
+    // No schema given: the index keeps its own.
+    drop(open(tmp.path(), "", true).unwrap());
+    let default = tguard_bridge::schema::DEFAULT_SCHEMA_JSON;
+    let (code, msg) = open(tmp.path(), default, true).err().unwrap();
     assert_eq!(code, TG_ERR_SCHEMA_MISMATCH, "{msg}");
     drop(open(tmp.path(), "", false).unwrap());
     drop(open(tmp.path(), custom, false).unwrap());

@@ -63,9 +63,12 @@ func holder(t *testing.T, ix string, args ...string) *exec.Cmd {
 
 func TestLockExecRunsWithTokenAndPassesExitCode(t *testing.T) {
 	ix := filepath.Join(t.TempDir(), "not", "yet", "there")
-	assert.False(t, status(t, ix).Held)
+	// A folder that does not exist has no lease: an error, never "free".
+	r := tguard(t, nil, "lock", "status", "--index", ix)
+	assert.Equal(t, 1, r.code, r.stdout)
+	assert.Contains(t, r.stderr, "does not exist")
 
-	r := tguard(t, nil, "lock", "exec", "--index", ix, "--owner", "job-7", "--",
+	r = tguard(t, nil, "lock", "exec", "--index", ix, "--owner", "job-7", "--",
 		"sh", "-c", `echo "$TGUARD_FENCING_TOKEN $TGUARD_OWNER"; exit 3`)
 	assert.Equal(t, 3, r.code, r.stderr)
 	assert.Equal(t, "1 job-7\n", r.stdout)

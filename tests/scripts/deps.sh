@@ -51,4 +51,12 @@ for m in "${missing[@]}"; do
 		fi
 	fi
 done
+# etcd-server may start a system etcd on port 2379; the tests start their
+# own members on free loopback ports and need none (only when installed here).
+for m in "${missing[@]}"; do
+	if [ "$m" = etcd-server ] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
+		"${sudo[@]}" systemctl stop etcd 2>/dev/null || true
+		"${sudo[@]}" systemctl disable etcd 2>/dev/null || true
+	fi
+done
 echo "deps: done"

@@ -1,0 +1,231 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/testbin"
+)
+
+var interruptedRe = regexp.MustCompile("interrupted: ([0-9]+) documents journaled; `tguard flush --index (.+)` applies them")
+
+// goSources is $GOROOT/src: thousands of files, slow enough to interrupt.
+func goSources(t *testing.T) string {
+	src := filepath.Join(runtime.GOROOT(), "src")
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("no Go sources: %v", err)
+	}
+	return src
+}
+
+// interrupt starts tguard with args, sends sig once ready says the run is
+// in the middle of the step under test, and checks the one line it ends
+// with and its exit code; it returns how many documents the line says are
+// journaled.
+func interrupt(t *testing.T, sig os.Signal, code int, ready func() bool, args ...string) int {
+	t.Helper()
+	cmd := exec.Command(tguardBin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, ready, 60*time.Second, 5*time.Millisecond, "the run did not get there")
+	require.NoError(t, cmd.Process.Signal(sig))
+	sent := time.Now()
+	err := cmd.Wait()
+	took := time.Since(sent)
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "run ended before the signal: %s", out.String())
+	assert.Equal(t, code, ee.ExitCode(), errb.String())
+	assert.Less(t, took, 10*time.Second, "stops promptly")
+	m := interruptedRe.FindStringSubmatch(errb.String())
+	require.NotNil(t, m, "stderr: %s", errb.String())
+	assert.Equal(t, 1, strings.Count(errb.String(), "\n"), "one line: %s", errb.String())
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// leaseFree checks that the lease of ix is free (a folder not yet made
+// has none).
+func leaseFree(t *testing.T, ix string) {
+	t.Helper()
+	if _, err := os.Stat(ix); err != nil {
+		return
+	}
+	r := tguard(t, nil, "lock", "status", "--index", ix, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var st struct{ Held bool }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &st))
+	assert.False(t, st.Held, "lease released at once: %s", r.stdout)
+}
+
+// flushAll runs flush and checks that it applied want documents.
+func flushAll(t *testing.T, ix, journal string, want int) {
+	t.Helper()
+	r := tguard(t, nil, "flush", "--index", ix, "--journal", journal, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum struct{ Indexed, Pending int }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), r.stdout)
+	assert.Equal(t, want, sum.Indexed, "flush applies every journaled document")
+	assert.Equal(t, 0, sum.Pending)
+	assert.Equal(t, want, docCount(t, ix))
+}
+
+// Ctrl-C while index walks the Go sources: one line saying what is
+// journaled and how to apply it, exit 130, the lease free at once, and
+// flush applies every journaled document.
+func TestInterruptIndex(t *testing.T) {
+	src := goSources(t)
+	ix := filepath.Join(t.TempDir(), "index")
+	journal := filepath.Join(t.TempDir(), "j.db")
+	// In the middle of the walk: the journal's WAL holds a few batches.
+	walking := func() bool { return fileSize(journal+"-wal") > 8<<20 }
+	n := interrupt(t, os.Interrupt, 130, walking,
+		"index", "--index", ix, "--journal", journal, "--batch", "200", src)
+	leaseFree(t, ix)
+	require.Greater(t, n, 0)
+	flushAll(t, ix, journal, n)
+}
+
+// Ctrl-C while flush applies the Go sources: nothing half-done is
+// committed, the lease is free at once, and the next flush applies all.
+func TestInterruptFlush(t *testing.T) {
+	src := goSources(t)
+	ix := filepath.Join(t.TempDir(), "index")
+	journal := filepath.Join(t.TempDir(), "j.db")
+	require.NoError(t, os.MkdirAll(ix, 0o755))
+	// Journal everything while another process holds the lease: -n gives
+	// up at once, keeping the documents.
+	h := holder(t, ix, "--owner", "other")
+	r := tguard(t, nil, "index", "--index", ix, "--journal", journal, "-n", "--json", src)
+	require.Equal(t, 75, r.code, r.stderr)
+	var fail struct {
+		Error string
+		Code  int
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &fail), "--json failure on stdout: %q", r.stdout)
+	assert.Equal(t, 75, fail.Code)
+	require.NoError(t, syscall.Kill(-h.Process.Pid, syscall.SIGTERM))
+	_ = h.Wait()
+	leaseFree(t, ix)
+
+	// In the middle of applying: Tantivy's writer lock is taken (the
+	// index is created by this flush) and a moment has passed.
+	applying := func() bool {
+		if _, err := os.Stat(filepath.Join(ix, ".tantivy-writer.lock")); err != nil {
+			return false
+		}
+		time.Sleep(300 * time.Millisecond)
+		return true
+	}
+	n := interrupt(t, os.Interrupt, 130, applying,
+		"flush", "--index", ix, "--journal", journal, "--batch", "100")
+	leaseFree(t, ix)
+	r = tguard(t, nil, "stats", "--index", ix, "--json")
+	t.Logf("after the interrupt: %s%s", r.stdout, r.stderr)
+	if r.code == 0 {
+		var st struct{ Docs int }
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &st))
+		assert.Equal(t, 0, st.Docs, "nothing half-done committed")
+	}
+	require.Greater(t, n, 1000)
+	flushAll(t, ix, journal, n)
+}
+
+// SIGTERM while waiting for the lease: exit 143, the holder named while
+// waiting, the documents kept.
+func TestInterruptWhileWaiting(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	docs := filepath.Join(root, "docs")
+	writeFile(t, filepath.Join(docs, "a.txt"), "gamma\n")
+	require.NoError(t, os.MkdirAll(ix, 0o755))
+	h := holder(t, ix, "--owner", "other-host")
+	cmd := exec.Command(tguardBin, "index", "--index", ix, "--journal", filepath.Join(root, "j.db"), docs)
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "waiting for the lease held by other-host") },
+		30*time.Second, 20*time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 143, ee.ExitCode(), errb.String())
+	assert.Regexp(t, interruptedRe, errb.String())
+	assert.Contains(t, errb.String(), "interrupted: 1 documents journaled")
+	_ = h
+}
+
+// syncBuffer is a bytes.Buffer a process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// A second signal exits at once, wherever the run is: here both arrive
+// while the run is stopped right before its commit, under the lease. The
+// documents are not lost: the next flush applies each exactly once.
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	journal := filepath.Join(root, "j.db")
+	docs := filepath.Join(root, "docs")
+	for i := 0; i < 20; i++ {
+		writeFile(t, filepath.Join(docs, strconv.Itoa(i)+".txt"), "kappa "+strconv.Itoa(i)+"\n")
+	}
+	cmd := exec.Command(tguardBin, "index", "--index", ix, "--journal", journal, docs)
+	cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT=before-commit:stop")
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	testbin.WaitStopped(t, cmd.Process.Pid)
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Contains(t, []int{130, 143}, ee.ExitCode(), errb.String())
+	assert.Contains(t, errb.String(), "again: exiting at once", errb.String())
+
+	// The holder died with the lease; this host sees it dead and flush
+	// takes over at once.
+	r := tguard(t, nil, "flush", "--index", ix, "--journal", journal, "--wait", "30s", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 20, docCount(t, ix), "every document once")
+	assert.Len(t, searchIDs(t, ix, "kappa"), 20)
+}

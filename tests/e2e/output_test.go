@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Quiet by default: a summary line with skipped files counted by reason
+// (bad JSON lines apart), the files listed with --verbose, nothing but
+// errors with -q.
+func TestIndexOutput(t *testing.T) {
+	root := t.TempDir()
+	ix := filepath.Join(root, "index")
+	docs := filepath.Join(root, "docs")
+	writeFile(t, filepath.Join(docs, "a.txt"), "zeta\n")
+	writeFile(t, filepath.Join(docs, "b.bin"), "\x00\x01")
+	writeFile(t, filepath.Join(docs, "c.bin"), "\x00\x02")
+	writeFile(t, filepath.Join(docs, "d.txt"), "caf\xe9\n")
+	writeFile(t, filepath.Join(docs, "e.jsonl"), `{"id":"x1","title":"ok"}`+"\n"+`{"id":`+"\n")
+
+	r := tguard(t, nil, "index", "--index", ix, docs)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stderr, "no line per skipped file by default")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 1, "one summary line: %q", r.stdout)
+	assert.Contains(t, lines[0], "skipped 3 (binary 2, not UTF-8 1)")
+	assert.Contains(t, lines[0], "bad lines 1")
+	assert.Contains(t, lines[0], "--verbose")
+
+	r = tguard(t, nil, "index", "--index", ix, "--verbose", docs)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 4, strings.Count(r.stderr, "tguard: skipped "), r.stderr)
+	assert.Contains(t, r.stderr, "b.bin: binary")
+	assert.Contains(t, r.stderr, "e.jsonl:2")
+
+	r = tguard(t, nil, "index", "--index", ix, "-q", docs)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	assert.Empty(t, r.stderr)
+	r = tguard(t, nil, "index", "--index", ix, "-q", filepath.Join(root, "absent"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "absent", "errors still print with -q")
+
+	r = tguard(t, nil, "index", "--index", ix, "--json", docs)
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum struct {
+		Skipped   int
+		Bad       int
+		SkippedBy map[string]int `json:"skipped_by_reason"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), r.stdout)
+	assert.Equal(t, 3, sum.Skipped, "files only")
+	assert.Equal(t, 1, sum.Bad)
+	assert.Equal(t, map[string]int{"binary": 2, "not UTF-8": 1}, sum.SkippedBy)
+}
