@@ -172,3 +172,62 @@ func TestSegmentsBoundedAfterSmallRuns(t *testing.T) {
 	assert.Equal(t, 0, s.Accepted)
 	assert.Equal(t, after, fullStats(t, ix))
 }
+
+// The journal's record of files is keyed by the canonical id: with --root
+// an unchanged folder indexed again journals nothing, and so does a rerun
+// that spells the folder another way (a trailing slash, a symbolic link)
+// or reaches the root through a link; none of them commits.
+func TestIncrementalCanonicalIDs(t *testing.T) {
+	root := t.TempDir()
+	ix, j := filepath.Join(root, "index"), filepath.Join(root, "j.db")
+	share := filepath.Join(root, "share")
+	docs := filepath.Join(share, "docs")
+	corpus(t, docs, "canon", 3)
+	old := time.Now().Add(-time.Hour)
+	for i := range 3 {
+		p := filepath.Join(docs, fmt.Sprintf("f%03d.txt", i))
+		require.NoError(t, os.Chtimes(p, old, old))
+	}
+	link := filepath.Join(root, "link")
+	require.NoError(t, os.Symlink(share, link))
+
+	s := indexRun(t, "--index", ix, "--journal", j, "--root", share, docs)
+	require.Equal(t, 3, s.Indexed)
+	assert.Equal(t, []string{"/docs/f000.txt", "/docs/f001.txt", "/docs/f002.txt"}, searchIDs(t, ix, "common"))
+	first := fullStats(t, ix)
+	for _, args := range [][]string{
+		{"--root", share, docs},
+		{"--root", share + "/", docs + "/"},
+		{"--root", share, filepath.Join(link, "docs")},
+		{"--root", link, filepath.Join(link, "docs") + "/"},
+	} {
+		s = indexRun(t, append([]string{"--index", ix, "--journal", j}, args...)...)
+		assert.Equal(t, 0, s.Accepted, "%v: nothing journaled", args)
+		assert.Equal(t, 0, s.Indexed, "%v", args)
+		st := fullStats(t, ix)
+		assert.Equal(t, first.Opstamp, st.Opstamp, "%v: nothing committed", args)
+		assert.Equal(t, 3, st.Docs, "%v", args)
+	}
+	s = indexRun(t, "--index", ix, "--journal", j, "--root", share, docs)
+	assert.Equal(t, uint64(0), s.Token, "nothing to apply or confirm: no lease taken")
+
+	// A changed file is journaled again under its relative id, read from
+	// its absolute path when applied.
+	writeFile(t, filepath.Join(docs, "f001.txt"), "common text shared by all files\ncanonchanged\n")
+	s = indexRun(t, "--index", ix, "--journal", j, "--root", link, filepath.Join(link, "docs"))
+	assert.Equal(t, 1, s.Accepted)
+	assert.Equal(t, 1, s.Indexed)
+	assert.Equal(t, []string{"/docs/f001.txt"}, searchIDs(t, ix, "canonchanged"))
+	assert.Equal(t, 3, fullStats(t, ix).Docs)
+
+	// --prune under --root forgets a deleted file: written again, it is
+	// indexed again.
+	require.NoError(t, os.Remove(filepath.Join(docs, "f002.txt")))
+	s = indexRun(t, "--index", ix, "--journal", j, "--root", share, "--prune", docs)
+	assert.Equal(t, 1, s.Deleted)
+	assert.Equal(t, 2, fullStats(t, ix).Docs)
+	writeFile(t, filepath.Join(docs, "f002.txt"), "canonback\n")
+	s = indexRun(t, "--index", ix, "--journal", j, "--root", share, docs)
+	assert.Equal(t, 1, s.Accepted)
+	assert.Equal(t, []string{"/docs/f002.txt"}, searchIDs(t, ix, "canonback"))
+}
