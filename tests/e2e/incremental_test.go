@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -230,4 +232,32 @@ func TestIncrementalCanonicalIDs(t *testing.T) {
 	s = indexRun(t, "--index", ix, "--journal", j, "--root", share, docs)
 	assert.Equal(t, 1, s.Accepted)
 	assert.Equal(t, []string{"/docs/f002.txt"}, searchIDs(t, ix, "canonback"))
+}
+
+// A file that changes or goes away between its journaling and the commit
+// is counted apart in the summary's skips by reason, and warned about.
+func TestChangedAndGoneCounted(t *testing.T) {
+	root := t.TempDir()
+	ix, docs := filepath.Join(root, "index"), filepath.Join(root, "docs")
+	writeFile(t, filepath.Join(docs, "a.txt"), "epsilon first\n")
+	writeFile(t, filepath.Join(docs, "b.txt"), "epsilon other\n")
+	writeFile(t, filepath.Join(docs, "c.txt"), "epsilon kept\n")
+	require.NoError(t, os.MkdirAll(ix, 0o755))
+	h := holder(t, ix, "--owner", "other-host")
+	cmd := exec.Command(tguardBin, "index", "--index", ix, "--journal", filepath.Join(root, "j.db"), docs)
+	var out, errb syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "waiting for the lease held by other-host") },
+		30*time.Second, 20*time.Millisecond)
+	writeFile(t, filepath.Join(docs, "a.txt"), "epsilon second, longer\n")
+	require.NoError(t, os.Remove(filepath.Join(docs, "b.txt")))
+	require.NoError(t, syscall.Kill(-h.Process.Pid, syscall.SIGTERM))
+	_ = h.Wait()
+	require.NoError(t, cmd.Wait(), errb.String())
+	assert.Contains(t, out.String(), "indexed 2, skipped 2 (changed after it was journaled 1, gone 1)")
+	assert.Contains(t, errb.String(), "a.txt: changed after it was journaled")
+	assert.Contains(t, errb.String(), "b.txt: not indexed")
+	assert.Equal(t, 1, hits(t, ix, "second"))
+	assert.Equal(t, 0, hits(t, ix, "other"))
 }
