@@ -45,7 +45,7 @@ $(BIN): rust
 	$(GO) build $(RUSTLIB_LDFLAGS) -o $(BIN) ./cmd/tguard
 
 run: build
-	rm -rf $(RUN_DIR) && mkdir -p $(RUN_DIR)
+	rm -rf $(RUN_DIR)/index && mkdir -p $(RUN_DIR)
 	./$(BIN) index --verbose --index $(RUN_DIR)/index "$$($(GO) env GOROOT)/src" 2>$(RUN_DIR)/skipped.log || { cat $(RUN_DIR)/skipped.log; exit 1; }
 	@echo "(skipped files are listed in $(RUN_DIR)/skipped.log)"
 	./$(BIN) stats --index $(RUN_DIR)/index
@@ -143,15 +143,31 @@ stress: deps build
 NATIVE_INDEX := rust/target/$(TRIPLE)/release/examples/native_index
 BENCH_BIN    := bin/tguard-bench
 
-bench-tools: build
+# tantivy-cli, the baseline of bench job 7: the newest release that builds
+# here, installed once into .run/tools and kept (without --locked: its
+# lock file pins a crate that no longer compiles). Its version goes into
+# the report.
+TOOLS_DIR   := $(RUN_DIR)/tools
+TANTIVY_CLI := $(TOOLS_DIR)/bin/tantivy
+BENCH_ARGS   = -tguard $(BIN) -native $(NATIVE_INDEX) -tantivy-cli $(TANTIVY_CLI) \
+               -tantivy-cli-version "$$(cat $(TOOLS_DIR)/tantivy-cli.version)"
+
+$(TANTIVY_CLI):
+	$(CARGO) install tantivy-cli --root $(TOOLS_DIR) --target-dir $(TOOLS_DIR)/target
+
+# Its version, and the Tantivy version its release was built with.
+$(TOOLS_DIR)/tantivy-cli.version: $(TANTIVY_CLI)
+	echo "$$($(CARGO) install --list --root $(TOOLS_DIR) | sed -n 's/^tantivy-cli v\([^:]*\):.*/\1/p') ($$(grep -ho 'tantivy-0\.[0-9.]*/src/lib.rs' $(TOOLS_DIR)/target/release/deps/*.d | sort -u | sed 's|/src/lib.rs||'))" > $(TOOLS_DIR)/tantivy-cli.version
+
+bench-tools: build $(TOOLS_DIR)/tantivy-cli.version
 	$(CARGO) build --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml --example native_index
 	$(GO) build $(RUSTLIB_LDFLAGS) -o $(BENCH_BIN) ./tests/bench
 
 bench: bench-tools
-	./$(BENCH_BIN) -tguard $(BIN) -native $(NATIVE_INDEX)
+	./$(BENCH_BIN) $(BENCH_ARGS)
 
 bench-quick: bench-tools
-	./$(BENCH_BIN) -quick -tguard $(BIN) -native $(NATIVE_INDEX)
+	./$(BENCH_BIN) -quick $(BENCH_ARGS)
 
 clean:
 	rm -rf bin $(RUN_DIR)

@@ -281,7 +281,8 @@ struct TgWriter *tg_index_writer(const struct TgIndex *ix,
                                  struct TgError **out_err);
 
 // Limits glibc's malloc to one arena per indexing thread Tantivy would
-// start (one per core, at most 8) plus one for the threads that feed them.
+// start (one per core, at most 8) plus one for the threads that feed them,
+// and fixes its mmap threshold.
 // Process-wide and idempotent; does nothing where the C library is not
 // glibc. Go's bridge package calls it from a C constructor
 // (bridge/malloc_arenas.c), before Go's runtime starts its threads.
@@ -392,6 +393,25 @@ int32_t tg_writer_delete_id(struct TgWriter *w,
 // # Safety
 // `w` null or a live writer, not used concurrently and never used again.
 void tg_writer_free(struct TgWriter *w);
+
+// Merges the index's committed segments and writes how many are left to
+// `*out_segments`. `max_segments == 0` merges what the library's merge
+// policy asks for (Tantivy's log merge policy over segments of at most
+// 1,000 documents: eight of one size class become one); otherwise the
+// smallest segments are merged into one until at most `max_segments` are
+// left. Each merge publishes meta.json (with the last commit's opstamp and
+// payload) through the same compare-and-set fence as `tg_writer_commit`,
+// under `fence_token`, and is refused with the same codes; a refusal or
+// failure abandons the writer (a commit made before it stays published).
+//
+// # Safety
+// `w` live writer not used concurrently; `out_segments` writable;
+// `out_err` null or writable.
+int32_t tg_writer_merge(struct TgWriter *w,
+                        uint32_t max_segments,
+                        uint64_t fence_token,
+                        uint32_t *out_segments,
+                        struct TgError **out_err);
 
 // Pointer to the writer's progress counter: an 8-byte-aligned uint64 that
 // only grows, by one for each document admitted, added or indexed, each

@@ -170,3 +170,28 @@ func (w *Writer) Close() error {
 	w.h = nil
 	return nil
 }
+
+// Merge merges the index's committed segments and returns how many are
+// left: with maxSegments 0, what the library's merge policy asks for
+// (Tantivy's log merge policy over segments of at most 1,000 documents:
+// eight of one size class become one); otherwise the smallest segments
+// into one until at most maxSegments are left. Each merge publishes meta.json, with the last commit's opstamp
+// and payload, through the same compare-and-set fence as Commit, under
+// fenceToken, and is refused with the same errors; a refusal abandons the
+// writer (a commit made before stays published).
+func (w *Writer) Merge(maxSegments int, fenceToken uint64) (segments int, err error) {
+	if maxSegments < 0 || maxSegments > 1<<31 {
+		return 0, ErrInvalidArgument
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.h == nil {
+		return 0, ErrClosed
+	}
+	var left C.uint32_t
+	var cerr *C.TgError
+	if code := C.tg_writer_merge(w.h, C.uint32_t(maxSegments), C.uint64_t(fenceToken), &left, &cerr); code != C.TG_OK {
+		return 0, takeError(code, cerr)
+	}
+	return int(left), nil
+}

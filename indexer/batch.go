@@ -3,6 +3,7 @@ package indexer
 import (
 	"bytes"
 	"fmt"
+	"io"
 
 	"github.com/tguard/tguard/bridge"
 )
@@ -68,4 +69,31 @@ func (b *Batcher) Flush() error {
 	b.buf.Reset()
 	b.origins = b.origins[:0]
 	return nil
+}
+
+// AddLines sends a buffer of whole JSON lines, the lines first..first+k-1
+// of the file path (for messages), in one call, after what is queued.
+func (b *Batcher) AddLines(chunk []byte, first int, path string) error {
+	if err := b.Flush(); err != nil {
+		return err
+	}
+	res, err := b.W.AddJSONLines(chunk)
+	if err != nil {
+		return err
+	}
+	b.Added += res.Added
+	b.Bad += res.Bad
+	if b.OnBad != nil {
+		for _, le := range res.Errors {
+			b.OnBad(Skip{Path: fmt.Sprintf("%s:%d", path, first+le.Line-1), Reason: le.Message})
+		}
+	}
+	return nil
+}
+
+// AddLinesFrom sends the JSON lines read from r (the file path, for
+// messages) in buffers of whole lines of about MaxBytes: how a flush applies
+// a JSON-lines file, each line parsed once, in Rust.
+func (b *Batcher) AddLinesFrom(r io.Reader, path string) error {
+	return feedLines(b, r, path, nil, nil)
 }

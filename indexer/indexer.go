@@ -57,6 +57,16 @@ func New(dir string, j *Journal, opts ...Option) (*Indexer, error) {
 // Close releases the Indexer's resources; the journal stays open.
 func (ix *Indexer) Close() error { return ix.locker.Close() }
 
+// CopyReferences copies the content of the files that pending entries
+// reference into the journal: called when a run ends without committing,
+// so that the documents it reports as journaled no longer depend on the
+// files. It returns the files that had changed since they were journaled
+// (their current content was copied) and those that could not be read
+// (left as references).
+func (ix *Indexer) CopyReferences() (changed, gone []Skip, err error) {
+	return ix.journal.CopyReferences(readRef)
+}
+
 // Owner is the lease owner name.
 func (ix *Indexer) Owner() string { return ix.locker.Owner() }
 
@@ -109,6 +119,13 @@ type FlushResult struct {
 	BadDocs   []Skip // the first of them, by origin
 	Token     uint64 // the lease's fencing token
 	Committed bool
+	// Changed lists files that changed after they were journaled and
+	// before they were applied: their current content was applied.
+	// Gone lists files that could no longer be read: nothing was applied.
+	Changed, Gone []Skip
+	// Leased says whether the lease was taken: an empty journal needs no
+	// grant (nothing to apply, nothing left to confirm).
+	Leased bool
 }
 
 // Flush acquires the lease, waiting as long as ctx allows, applies every
@@ -120,6 +137,12 @@ type FlushResult struct {
 // (the index was committed by a later lease, or changed under this writer
 // more often than it retries).
 func (ix *Indexer) Flush(ctx context.Context) (res FlushResult, err error) {
+	if n, err := ix.journal.Len(); err != nil || n == 0 {
+		// Nothing to apply and nothing of an earlier commit to confirm:
+		// no grant, no commit; the index keeps its opstamp and token.
+		return res, err
+	}
+	res.Leased = true
 	lease, err := ix.acquire(ctx)
 	if err != nil {
 		return res, err
@@ -136,6 +159,7 @@ func (ix *Indexer) Flush(ctx context.Context) (res FlushResult, err error) {
 	grant := newJournalID()
 	for attempt := 1; ; attempt++ {
 		res, err = ix.apply(lease, grant)
+		res.Leased = true
 		if !errors.Is(err, bridge.ErrConflict) || lease.Check() != nil {
 			break
 		}
@@ -250,6 +274,13 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 		}
 	}}
 	last := done
+	deletes := 0
+	progress := func() {
+		lease.Progress()
+		if ix.cfg.progress != nil {
+			ix.cfg.progress(b.Added + b.Bad + deletes)
+		}
+	}
 	for len(pending) > 0 {
 		if err := lease.Check(); err != nil {
 			return res, err
@@ -258,19 +289,19 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 			return res, err
 		}
 		for _, e := range pending {
-			if err := ix.applyEntry(b, w, e); err != nil {
+			if err := ix.applyEntry(b, w, e, &res, progress); err != nil {
 				return res, mapWriteError(err)
+			}
+			if e.Op == OpDelete {
+				deletes++
 			}
 		}
 		if err := b.Flush(); err != nil {
 			return res, mapWriteError(err)
 		}
 		last = pending[len(pending)-1].Seq
-		res.Applied += len(pending)
-		lease.Progress()
-		if ix.cfg.progress != nil {
-			ix.cfg.progress(res.Applied)
-		}
+		res.Applied = b.Added + b.Bad + deletes
+		progress()
 		if pending, err = ix.journal.Pending(last, ix.cfg.batchDocs); err != nil {
 			return res, fmt.Errorf("journal: %w", err)
 		}
@@ -301,6 +332,13 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 		// Committed; the next grant confirms from the payload all the same.
 		ix.cfg.log.Warn("indexer: noting the commit in the journal", "error", err)
 	}
+	// Small runs leave small segments; the merge policy keeps their number
+	// bounded. The commit stands whatever the merge does.
+	if lease.Check() == nil {
+		if _, err := w.Merge(0, lease.Token()); err != nil {
+			ix.cfg.log.Warn("indexer: merging segments after the commit", "error", err)
+		}
+	}
 	return res, nil
 }
 
@@ -326,10 +364,32 @@ func (ix *Indexer) openWriter(lease *lock.Lease, idx *bridge.Index) (*bridge.Wri
 	}
 }
 
-func (ix *Indexer) applyEntry(b *Batcher, w *bridge.Writer, e Entry) error {
+func (ix *Indexer) applyEntry(b *Batcher, w *bridge.Writer, e Entry, res *FlushResult, progress func()) error {
 	switch e.Op {
 	case OpUpsert:
+		if e.Doc == nil && e.Ref != nil {
+			doc, same, err := readText(e)
+			if err != nil {
+				res.Gone = append(res.Gone, Skip{Path: e.Origin, Reason: "not indexed: " + err.Error()})
+				return nil
+			}
+			if !same {
+				res.Changed = append(res.Changed, Skip{Path: e.Origin, Reason: "changed after it was journaled: its current content was indexed"})
+			}
+			return b.Add(Doc{JSON: doc, Origin: e.Origin})
+		}
 		return b.Add(Doc{JSON: e.Doc, Origin: e.Origin})
+	case OpLines:
+		changed, gone, err := applyLines(b, e, progress)
+		switch {
+		case err != nil:
+			return err
+		case gone != nil:
+			res.Gone = append(res.Gone, Skip{Path: e.Origin, Reason: "not indexed: " + gone.Error()})
+		case changed:
+			res.Changed = append(res.Changed, Skip{Path: e.Origin, Reason: "changed after it was journaled: its current lines were indexed"})
+		}
+		return nil
 	case OpDelete:
 		if err := b.Flush(); err != nil { // keep the journal's order
 			return err

@@ -16,7 +16,9 @@ import (
 
 // journalVersion is the schema version of the journal this code writes
 // (SQLite's user_version). A journal of a newer version is refused, untouched.
-const journalVersion = 1
+// Version 2 added file references (entries whose doc is NULL name a file by
+// size, times, inode and, for racy files, hash) and the files table.
+const journalVersion = 2
 
 var (
 	// ErrJournalCorrupt: the journal file is not a readable SQLite database.
@@ -34,6 +36,10 @@ type Op int
 const (
 	OpUpsert Op = 1 // add the document, replacing any with the same id
 	OpDelete Op = 2 // delete the documents with this id
+	// OpLines upserts every line of a JSON-lines file (ID is the file's
+	// id, see Walker.ID): from Doc, or, while Doc is nil, from the file Ref
+	// names.
+	OpLines Op = 3
 )
 
 // Entry is one accepted change, in the order it was accepted.
@@ -41,9 +47,19 @@ type Entry struct {
 	Seq    uint64
 	Op     Op
 	ID     string
-	Doc    []byte // the JSON document, for OpUpsert
-	Origin string // where it came from, for messages
+	Doc    []byte // the JSON document, for OpUpsert; the lines, for OpLines
+	Origin string // where it came from, for messages; a reference's file
+	// Ref, with Doc nil, names the file that holds the content: a text
+	// file (OpUpsert, ID its document id) or a JSON-lines file (OpLines),
+	// at the canonical absolute path Origin (the id may be relative to
+	// --root, so it is not the path to read).
+	// See FileRef and docs/PROTOCOL.md for when the file counts as the
+	// journal's copy.
+	Ref *FileRef
 }
+
+// file is the path of the file a reference entry names.
+func (e Entry) file() string { return e.Origin }
 
 // Journal is the local SQLite journal of accepted changes. A change is
 // acknowledged only once its transaction is durable (WAL, synchronous=FULL);
@@ -64,7 +80,20 @@ CREATE TABLE IF NOT EXISTS entries (
 	doc_id TEXT NOT NULL,
 	doc    BLOB,
 	origin TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+	path     TEXT PRIMARY KEY, -- absolute
+	size     INTEGER NOT NULL,
+	mtime_ns INTEGER NOT NULL,
+	ctime_ns INTEGER NOT NULL,
+	ino      INTEGER NOT NULL,
+	hash     BLOB,
+	seen_ns  INTEGER NOT NULL
 );`
+
+// refColumns are added to entries by version 2 (a version 1 journal gets
+// them when it is opened).
+var refColumns = []string{"size INTEGER", "mtime_ns INTEGER", "ctime_ns INTEGER", "ino INTEGER", "hash BLOB", "seen_ns INTEGER"}
 
 // sqliteHeader starts every SQLite database file.
 var sqliteHeader = []byte("SQLite format 3\x00")
@@ -156,6 +185,9 @@ func (j *Journal) init() error {
 	if _, err := tx.Exec(journalSchema); err != nil {
 		return err
 	}
+	if err := addRefColumns(tx); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", journalVersion)); err != nil {
 		return err
 	}
@@ -190,16 +222,39 @@ func (j *Journal) Append(entries []Entry) (uint64, error) {
 		return 0, err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.Prepare("INSERT INTO entries(op, doc_id, doc, origin) VALUES(?, ?, ?, ?)")
+	stmt, err := tx.Prepare(`INSERT INTO entries(op, doc_id, doc, origin, size, mtime_ns, ctime_ns, ino, hash, seen_ns)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return 0, err
 	}
 	defer stmt.Close()
+	var files *sql.Stmt
 	var last int64
 	for _, e := range entries {
-		res, err := stmt.Exec(int(e.Op), e.ID, e.Doc, e.Origin)
+		var ref FileRef
+		var refArgs []any
+		if e.Ref != nil {
+			ref = *e.Ref
+			refArgs = []any{ref.Size, ref.MtimeNs, ref.CtimeNs, int64(ref.Ino), ref.Hash, ref.SeenNs}
+		} else {
+			refArgs = []any{nil, nil, nil, nil, nil, nil}
+		}
+		res, err := stmt.Exec(append([]any{int(e.Op), e.ID, e.Doc, e.Origin}, refArgs...)...)
 		if err != nil {
 			return 0, err
+		}
+		if e.Ref != nil {
+			// The file's state is recorded in the same transaction as its
+			// entry: a later run skips it only if the entry was journaled.
+			if files == nil {
+				if files, err = tx.Prepare(upsertFile); err != nil {
+					return 0, err
+				}
+				defer files.Close()
+			}
+			if _, err := files.Exec(append([]any{e.ID}, refArgs...)...); err != nil {
+				return 0, err
+			}
 		}
 		if last, err = res.LastInsertId(); err != nil {
 			return 0, err
@@ -213,7 +268,8 @@ func (j *Journal) Append(entries []Entry) (uint64, error) {
 
 // Pending returns up to limit entries after seq, in order.
 func (j *Journal) Pending(after uint64, limit int) ([]Entry, error) {
-	rows, err := j.db.Query("SELECT seq, op, doc_id, doc, origin FROM entries WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+	rows, err := j.db.Query(`SELECT seq, op, doc_id, doc, origin, size, mtime_ns, ctime_ns, ino, hash, seen_ns
+		FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +277,14 @@ func (j *Journal) Pending(after uint64, limit int) ([]Entry, error) {
 	var out []Entry
 	for rows.Next() {
 		var e Entry
-		if err := rows.Scan(&e.Seq, &e.Op, &e.ID, &e.Doc, &e.Origin); err != nil {
+		var size, mtime, ctime, ino, seen sql.NullInt64
+		var hash []byte
+		if err := rows.Scan(&e.Seq, &e.Op, &e.ID, &e.Doc, &e.Origin, &size, &mtime, &ctime, &ino, &hash, &seen); err != nil {
 			return nil, err
+		}
+		if e.Doc == nil && size.Valid {
+			e.Ref = &FileRef{Size: size.Int64, MtimeNs: mtime.Int64, CtimeNs: ctime.Int64,
+				Ino: uint64(ino.Int64), Hash: hash, SeenNs: seen.Int64}
 		}
 		out = append(out, e)
 	}

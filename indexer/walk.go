@@ -55,6 +55,24 @@ type Walker struct {
 	// Root, if set (canonical, see CanonicalRoot), makes file ids relative
 	// to it; see docid.go.
 	Root string
+	// OnRef, when set, receives each text file that passed the checks,
+	// with its content, and each JSON-lines file, unread, in place of
+	// OnDoc: the caller journals a reference to the file instead of a copy
+	// of its documents.
+	OnRef func(FileDoc) error
+	// Unchanged, when set, is asked first about each regular file (by its
+	// id, see ID, with the state of the opened file); true skips it: it
+	// has not changed since it was last journaled under that id.
+	Unchanged func(id string, f *os.File, fi os.FileInfo) bool
+}
+
+// FileDoc is a file the walk found, for Walker.OnRef.
+type FileDoc struct {
+	Path  string // canonical absolute path: what is read, and named in messages
+	ID    string // the document's id (see ID), or the JSON-lines file's
+	Info  os.FileInfo
+	Lines bool   // a JSON-lines file (Body is nil)
+	Body  []byte // a text file's content, checked
 }
 
 // Walk walks each path (a file or a folder) in order. Unreadable entries are
@@ -136,7 +154,13 @@ func (w *Walker) file(path string) error {
 		w.skip(path, unwrapPathError(err).Error())
 		return nil
 	}
+	if w.Unchanged != nil && w.Unchanged(id, f, fi) {
+		return nil
+	}
 	if strings.HasSuffix(path, ".jsonl") {
+		if w.OnRef != nil {
+			return w.OnRef(FileDoc{Path: path, ID: id, Info: fi, Lines: true})
+		}
 		return w.jsonLines(path, f)
 	}
 	max := w.MaxSize
@@ -156,14 +180,23 @@ func (w *Walker) file(path string) error {
 		w.skip(path, reason)
 		return nil
 	}
-	doc, err := json.Marshal(fileDoc{
-		ID: id, Path: id, Title: filepath.Base(path), Body: string(body),
-		Modified: fi.ModTime().UTC().Format(time.RFC3339),
-	})
+	if w.OnRef != nil {
+		return w.OnRef(FileDoc{Path: path, ID: id, Info: fi, Body: body})
+	}
+	doc, err := textDoc(id, path, body, fi)
 	if err != nil {
 		return err
 	}
 	return w.OnDoc(Doc{JSON: doc, Origin: path})
+}
+
+// textDoc is the default schema's document of the text file at path,
+// whose id is id (see ID).
+func textDoc(id, path string, body []byte, fi os.FileInfo) ([]byte, error) {
+	return json.Marshal(fileDoc{
+		ID: id, Path: id, Title: filepath.Base(path), Body: string(body),
+		Modified: fi.ModTime().UTC().Format(time.RFC3339),
+	})
 }
 
 // notText says why body is not indexed as text, or "" if it is.

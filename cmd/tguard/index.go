@@ -56,9 +56,12 @@ With --root R it is the path below R with "/" as the separator and a leading
 places (/mnt/share, /srv/share, Z:\) then give a file the same id.
 --prune also removes ids an older tguard gave through a symbolic link.
 
-Every accepted document is first written to a local SQLite journal; then the
-lease is acquired, the journal applied, committed with the lease's fencing
-token, and the lease released. Not acquired within --wait: exit 75, and the
+Every accepted file is first recorded in a local SQLite journal (a reference
+to the file: path, size, times, inode; its content is copied in only if the
+run ends without committing); then the lease is acquired, the journal
+applied, committed with the lease's fencing token, and the lease released.
+Files unchanged since the journal last recorded them are skipped, so
+indexing an unchanged folder commits nothing. Not acquired within --wait: exit 75, and the
 documents stay journaled for the next run of the same owner, or for
 "tguard flush". With --prune, documents under a given folder whose files are
 gone are deleted. The index is created if missing, with --schema (Tantivy's
@@ -208,14 +211,40 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		sum.SkippedBy[skipReason(s.Reason)]++
 		skip(s)
 	}
+	// A file that changed or went away between its journaling and its
+	// application is counted with the skips under its own reason, and
+	// warned about (unless -q): a journaled document was not indexed as
+	// journaled.
+	changedOrGone := func(ss []indexer.Skip) {
+		for _, s := range ss {
+			skipFile(s)
+			if !g.verbose && !g.quiet && !f.asJSON {
+				prog.clear()
+				fmt.Fprintf(g.stderr, "tguard: warning: %s: %s\n", s.Path, s.Reason)
+			}
+		}
+	}
+	// Nothing committed: what is reported as journaled (the summary, the
+	// "interrupted" and "stay journaled" messages are acknowledgements)
+	// must no longer depend on the files, so their contents are copied in
+	// first.
+	copyRefs := func() {
+		changed, gone, err := ixr.CopyReferences()
+		changedOrGone(append(changed, gone...))
+		if err != nil {
+			g.log.Warn("copying file contents into the journal", "error", err)
+		}
+	}
 	if len(paths) > 0 {
-		err := journalPaths(ixr, f, paths, &sum, skipFile, skip, prog, intr)
+		err := journalPaths(ixr, f, paths, &sum, skipFile, prog, intr)
 		if intr.fired() {
+			copyRefs()
 			prog.finish()
 			n, _ := j.PendingCount()
 			return intr.err(n, hint)
 		}
 		if err != nil {
+			copyRefs() // the run ends without committing
 			return err
 		}
 	}
@@ -243,6 +272,10 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	sum.Bad += res.Bad
 	for _, s := range res.BadDocs {
 		skip(s)
+	}
+	changedOrGone(append(res.Changed, res.Gone...))
+	if !res.Committed {
+		copyRefs()
 	}
 	sum.Pending, _ = j.PendingCount()
 	sum.Seconds = time.Since(start).Seconds()
@@ -280,35 +313,41 @@ func flushError(err error, pending int, hint string) error {
 	return fmt.Errorf("%v; %d documents stay journaled", err, pending)
 }
 
-// journalPaths walks paths and journals what it finds, in batches; with
-// --prune it also journals the deletion of documents whose files are gone.
-func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *indexSummary, skipFile, skip func(indexer.Skip), prog *progress, intr *interrupts) error {
+// journalPaths walks paths and journals what changed since this journal
+// last saw it (references to the files, not copies: see
+// indexer.AcceptFiles), in batches; with --prune it also journals the
+// deletion of documents whose files are gone.
+func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *indexSummary, skipFile func(indexer.Skip), prog *progress, intr *interrupts) error {
 	root, err := indexer.CanonicalRoot(f.root)
 	if err != nil {
 		return usageErr(err)
 	}
+	state, err := ixr.FileState()
+	if err != nil {
+		return err
+	}
 	seen := map[string]bool{}
-	var batch []indexer.Doc
+	var batch []indexer.FileDoc
+	size := 0
 	flush := func() error {
-		n, bad, err := ixr.Accept(batch)
+		n, err := ixr.AcceptFiles(batch)
 		sum.Accepted += n
-		sum.Bad += len(bad)
-		for _, s := range bad {
-			skip(s)
-		}
-		batch = batch[:0]
+		clear(batch) // drop the bodies
+		batch, size = batch[:0], 0
 		return err
 	}
 	w := &indexer.Walker{
-		MaxSize: f.maxSize,
-		Root:    root,
-		OnSkip:  skipFile,
-		OnDoc: func(d indexer.Doc) error {
+		MaxSize:   f.maxSize,
+		Root:      root,
+		OnSkip:    skipFile,
+		Unchanged: state.Unchanged,
+		OnRef: func(d indexer.FileDoc) error {
 			if intr.fired() {
 				return indexer.ErrInterrupted // stop adding; the batch is dropped
 			}
 			batch = append(batch, d)
-			if len(batch) >= f.batch {
+			size += len(d.Body)
+			if len(batch) >= f.batch || size >= indexer.DefaultBatchBytes {
 				return flush()
 			}
 			return nil
@@ -371,6 +410,9 @@ func pruneGone(ixr *indexer.Indexer, w *indexer.Walker, dir string, paths []stri
 				}
 			}
 			if err := ixr.AcceptDeletes(gone, "prune "+prefix); err != nil {
+				return deleted, err
+			}
+			if err := ixr.ForgetFiles(gone); err != nil {
 				return deleted, err
 			}
 			deleted += len(gone)

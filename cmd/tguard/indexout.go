@@ -35,6 +35,14 @@ func skipReason(r string) string {
 	if strings.HasPrefix(r, "larger than") {
 		return "too large"
 	}
+	// A journaled file that changed or went away before it was applied
+	// (or copied into the journal).
+	if strings.HasPrefix(r, "changed after it was journaled") {
+		return "changed after it was journaled"
+	}
+	if strings.HasPrefix(r, "not indexed: ") || strings.HasPrefix(r, "not copied into the journal: ") {
+		return "gone"
+	}
 	return r
 }
 

@@ -9,7 +9,8 @@
 //!   `writer.rs` (0 = available cores, at most 8, at most one per 15 MB of
 //!   budget), background merges off (`NoMergePolicy`);
 //! * the same line parser (`ingest::parse_line`) and upsert (queue the
-//!   delete of the id with the bridge's `IdQuery`, then add the document);
+//!   delete of the id with the bridge's `IdQuery`, skipped for an id that
+//!   `known_ids::KnownIds` knows has no document yet, then add the document);
 //! * but Tantivy's own indexing queue, without the bridge's byte budget on
 //!   it (`queue_budget.rs`): that budget is part of what the bridge costs;
 //! * the same batching as `tguard index` (1,000 lines or 8 MiB per batch,
@@ -29,6 +30,7 @@ use tantivy::{IndexBuilder, IndexWriter, TantivyDocument, Term};
 
 use tguard_bridge::id_delete::IdQuery;
 use tguard_bridge::ingest::{lines, parse_line};
+use tguard_bridge::known_ids::KnownIds;
 use tguard_bridge::schema::{id_field, parse_schema};
 use tguard_bridge::writer::thread_plan;
 
@@ -83,6 +85,7 @@ fn main() {
         .writer_with_num_threads(threads, memory as usize)
         .expect("open writer");
     writer.set_merge_policy(Box::new(NoMergePolicy));
+    let mut known = KnownIds::open(&index, id).expect("read the committed ids");
 
     let mut reader = BufReader::with_capacity(1 << 20, File::open(&input).expect("open input"));
     let (mut docs, mut bad) = (0u64, 0u64);
@@ -93,9 +96,14 @@ fn main() {
             match parse_line(&schema, raw) {
                 Ok(None) => {}
                 Ok(Some(line)) => {
-                    writer
-                        .delete_query(Box::new(IdQuery::new(Term::from_field_text(id, &line.id))))
-                        .expect("queue delete");
+                    if known.may_exist(&line.id).expect("look up the id") {
+                        writer
+                            .delete_query(Box::new(IdQuery::new(Term::from_field_text(
+                                id, &line.id,
+                            ))))
+                            .expect("queue delete");
+                    }
+                    known.added(&line.id);
                     writer.add_document(line.doc).expect("add document");
                     docs += 1;
                 }

@@ -166,6 +166,38 @@ pub unsafe extern "C" fn tg_writer_commit(
     }
 }
 
+/// Merges the index's committed segments and writes how many are left to
+/// `*out_segments`. `max_segments == 0` merges what the library's merge
+/// policy asks for (Tantivy's log merge policy over segments of at most
+/// 1,000 documents: eight of one size class become one); otherwise the
+/// smallest segments are merged into one until at most `max_segments` are
+/// left. Each merge publishes meta.json (with the last commit's opstamp and
+/// payload) through the same compare-and-set fence as `tg_writer_commit`,
+/// under `fence_token`, and is refused with the same codes; a refusal or
+/// failure abandons the writer (a commit made before it stays published).
+///
+/// # Safety
+/// `w` live writer not used concurrently; `out_segments` writable;
+/// `out_err` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tg_writer_merge(
+    w: *mut TgWriter,
+    max_segments: u32,
+    fence_token: u64,
+    out_segments: *mut u32,
+    out_err: *mut *mut TgError,
+) -> i32 {
+    unsafe {
+        run_code(out_err, || {
+            out_arg(out_segments, "out_segments")?;
+            let left = with_writer(w, |w| w.merge(max_segments, fence_token))?;
+            // SAFETY: checked non-null above; the caller guarantees writability.
+            *out_segments = left;
+            Ok(())
+        })
+    }
+}
+
 /// Pointer to the writer's deadline cell: an 8-byte-aligned int64 holding a
 /// deadline in `tg_clock_now_ns()` nanoseconds (0 = none). Callers may store
 /// into it atomically at any time, from any thread, without a call into

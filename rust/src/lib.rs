@@ -17,6 +17,7 @@ pub mod ffi_writer;
 pub mod id_delete;
 pub mod index;
 pub mod ingest;
+pub mod known_ids;
 pub mod malloc_arenas;
 pub mod meta;
 pub mod progress;

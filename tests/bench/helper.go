@@ -39,9 +39,9 @@ func runHelper(args []string) error {
 }
 
 // helperBridgeIndex indexes a JSON-lines file through the bridge the way
-// "tguard index" applies its journal, without the journal and the lease:
-// the same Walker reads the file, the same Batcher (1,000 documents or
-// 8 MiB per AddJSONLines call) feeds the writer, one commit at the end.
+// "tguard index" applies a journaled JSON-lines file, without the journal
+// and the lease: the same Batcher sends buffers of whole lines (8 MiB per
+// AddJSONLines call), read straight from the file, one commit at the end.
 func helperBridgeIndex(args []string) error {
 	fs := flag.NewFlagSet("bridge-index", flag.ContinueOnError)
 	dir := fs.String("index", "", "index folder")
@@ -61,9 +61,16 @@ func helperBridgeIndex(args []string) error {
 	}
 	defer w.Close()
 	b := &indexer.Batcher{W: w, MaxDocs: indexer.DefaultBatchDocs, MaxBytes: indexer.DefaultBatchBytes}
-	walker := &indexer.Walker{OnDoc: b.Add}
-	if err := walker.Walk(fs.Args()); err != nil {
-		return err
+	for _, path := range fs.Args() {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		err = b.AddLinesFrom(f, path)
+		f.Close()
+		if err != nil {
+			return err
+		}
 	}
 	if err := b.Flush(); err != nil {
 		return err

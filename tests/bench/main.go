@@ -43,6 +43,11 @@ type bench struct {
 	corpus   *corpus
 	microCmd string
 	started  time.Time
+	// tantivy-cli, installed by make bench (job 7), and its version.
+	tantivyCLI        string
+	tantivyCLIVersion string
+	beforeFile        string
+	beforeLabel       string
 }
 
 func (b *bench) logf(format string, a ...any) {
@@ -66,9 +71,13 @@ func main() {
 	flag.StringVar(&b.cfg.microOut, "micro-out", "docs/lock-bench.txt", "raw go test -bench output to write (\"\": none)")
 	flag.StringVar(&b.work, "work", "", "scratch folder on a local disk (default: a new temporary folder)")
 	flag.BoolVar(&keep, "keep", false, "keep the scratch folder")
+	flag.StringVar(&b.beforeFile, "before", "", "a file holding the last JSON line of an earlier run (the code before a change), shown beside this run's")
+	flag.StringVar(&b.beforeLabel, "before-label", "before", "what the -before run measured (commit, load)")
+	flag.StringVar(&b.tantivyCLI, "tantivy-cli", "", "the tantivy-cli binary (required; make bench installs it)")
+	flag.StringVar(&b.tantivyCLIVersion, "tantivy-cli-version", "unknown", "tantivy-cli's version, for the report")
 	flag.Parse()
-	if b.native == "" {
-		fmt.Fprintln(os.Stderr, "bench: -native is required (rust/target/TRIPLE/release/examples/native_index)")
+	if b.native == "" || b.tantivyCLI == "" {
+		fmt.Fprintln(os.Stderr, "bench: -native (rust/target/TRIPLE/release/examples/native_index) and -tantivy-cli are required")
 		os.Exit(2)
 	}
 	if b.cfg.quick {
@@ -77,6 +86,10 @@ func main() {
 	} else {
 		b.cfg.every, b.cfg.pairs, b.cfg.cycles, b.cfg.handoffs, b.cfg.trials, b.cfg.rounds = 1, 7, 10000, 2000, 30, 5
 		b.cfg.microCount = 5
+	}
+	if err := b.checkBefore(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
 	}
 	if err := b.run(keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -90,7 +103,7 @@ func (b *bench) run(keep bool) error {
 	if b.self, err = os.Executable(); err != nil {
 		return err
 	}
-	for _, p := range []*string{&b.tguard, &b.native} {
+	for _, p := range []*string{&b.tguard, &b.native, &b.tantivyCLI} {
 		if *p, err = filepath.Abs(*p); err != nil {
 			return err
 		}
@@ -140,6 +153,14 @@ func (b *bench) run(keep bool) error {
 	b.logf("6. peak RSS of tguard index, half and whole corpus")
 	if r.rss, err = b.jobRSS(); err != nil {
 		return fmt.Errorf("rss: %w", err)
+	}
+	b.logf("7. tguard index against tantivy-cli %s: %d pairs", b.tantivyCLIVersion, b.cfg.pairs)
+	if r.cli, err = b.jobTantivyCLI(); err != nil {
+		return fmt.Errorf("tantivy-cli: %w", err)
+	}
+	b.logf("8. incremental: unchanged folder again, %d small runs", smallRuns)
+	if r.incremental, err = b.jobIncremental(); err != nil {
+		return fmt.Errorf("incremental: %w", err)
 	}
 	b.logf("micro-benchmarks: go test -bench ./lock/ (count %d)", b.cfg.microCount)
 	if r.micro, err = b.jobMicro(); err != nil {

@@ -85,17 +85,32 @@ func flushAll(t *testing.T, ix, journal string, want int) {
 
 // Ctrl-C while index walks the Go sources: one line saying what is
 // journaled and how to apply it, exit 130, the lease free at once, and
-// flush applies every journaled document.
+// flush applies every journaled document. The journal holds references to
+// the files while it walks; the line is an acknowledgement, so their
+// contents are in the journal by then: flush applies them all after the
+// files are gone.
 func TestInterruptIndex(t *testing.T) {
 	src := goSources(t)
 	ix := filepath.Join(t.TempDir(), "index")
 	journal := filepath.Join(t.TempDir(), "j.db")
-	// In the middle of the walk: the journal's WAL holds a few batches.
-	walking := func() bool { return fileSize(journal+"-wal") > 8<<20 }
+	// A copy of the sources (hard links: fast) that can be removed.
+	cp := filepath.Join(t.TempDir(), "src")
+	removable := exec.Command("cp", "-al", src, cp).Run() == nil
+	if removable {
+		src = cp
+	} else {
+		t.Logf("no hard-linked copy of %s (another file system?): the files stay", src)
+	}
+	// In the middle of the walk: the journal's WAL holds a few batches
+	// (of references: about 4 MB for the whole walk).
+	walking := func() bool { return fileSize(journal+"-wal") > 1<<20 }
 	n := interrupt(t, os.Interrupt, 130, walking,
 		"index", "--index", ix, "--journal", journal, "--batch", "200", src)
 	leaseFree(t, ix)
 	require.Greater(t, n, 0)
+	if removable {
+		require.NoError(t, os.RemoveAll(cp))
+	}
 	flushAll(t, ix, journal, n)
 }
 
@@ -166,7 +181,14 @@ func TestInterruptWhileWaiting(t *testing.T) {
 	assert.Equal(t, 143, ee.ExitCode(), errb.String())
 	assert.Regexp(t, interruptedRe, errb.String())
 	assert.Contains(t, errb.String(), "interrupted: 1 documents journaled")
-	_ = h
+	// Acknowledged means copied: what flush applies is the content as it
+	// was journaled, though the file changed after the interrupt.
+	writeFile(t, filepath.Join(docs, "a.txt"), "delta, written after the interrupt\n")
+	require.NoError(t, syscall.Kill(-h.Process.Pid, syscall.SIGTERM))
+	_ = h.Wait()
+	flushAll(t, ix, filepath.Join(root, "j.db"), 1)
+	assert.Equal(t, 1, hits(t, ix, "gamma"))
+	assert.Equal(t, 0, hits(t, ix, "delta"))
 }
 
 // syncBuffer is a bytes.Buffer a process writes while the test reads.

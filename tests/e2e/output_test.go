@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +16,11 @@ import (
 // errors with -q.
 func TestIndexOutput(t *testing.T) {
 	root := t.TempDir()
-	ix := filepath.Join(root, "index")
+	// Each run indexes into a fresh index (and so a fresh default journal):
+	// a rerun on the same journal does not read the unchanged e.jsonl
+	// again (incremental indexing), so its bad line would not show.
+	n := 0
+	fresh := func() string { n++; return filepath.Join(root, fmt.Sprintf("index%d", n)) }
 	docs := filepath.Join(root, "docs")
 	writeFile(t, filepath.Join(docs, "a.txt"), "zeta\n")
 	writeFile(t, filepath.Join(docs, "b.bin"), "\x00\x01")
@@ -23,7 +28,7 @@ func TestIndexOutput(t *testing.T) {
 	writeFile(t, filepath.Join(docs, "d.txt"), "caf\xe9\n")
 	writeFile(t, filepath.Join(docs, "e.jsonl"), `{"id":"x1","title":"ok"}`+"\n"+`{"id":`+"\n")
 
-	r := tguard(t, nil, "index", "--index", ix, docs)
+	r := tguard(t, nil, "index", "--index", fresh(), docs)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Empty(t, r.stderr, "no line per skipped file by default")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
@@ -32,21 +37,21 @@ func TestIndexOutput(t *testing.T) {
 	assert.Contains(t, lines[0], "bad lines 1")
 	assert.Contains(t, lines[0], "--verbose")
 
-	r = tguard(t, nil, "index", "--index", ix, "--verbose", docs)
+	r = tguard(t, nil, "index", "--index", fresh(), "--verbose", docs)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, 4, strings.Count(r.stderr, "tguard: skipped "), r.stderr)
 	assert.Contains(t, r.stderr, "b.bin: binary")
 	assert.Contains(t, r.stderr, "e.jsonl:2")
 
-	r = tguard(t, nil, "index", "--index", ix, "-q", docs)
+	r = tguard(t, nil, "index", "--index", fresh(), "-q", docs)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Empty(t, r.stdout)
 	assert.Empty(t, r.stderr)
-	r = tguard(t, nil, "index", "--index", ix, "-q", filepath.Join(root, "absent"))
+	r = tguard(t, nil, "index", "--index", fresh(), "-q", filepath.Join(root, "absent"))
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "absent", "errors still print with -q")
 
-	r = tguard(t, nil, "index", "--index", ix, "--json", docs)
+	r = tguard(t, nil, "index", "--index", fresh(), "--json", docs)
 	require.Equal(t, 0, r.code, r.stderr)
 	var sum struct {
 		Skipped   int
