@@ -163,6 +163,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	t := &turns{log: g.log, journal: j, every: f.commitEvery, metrics: m, kick: make(chan struct{}, 1),
 		committed: newRecentCommits(100_000)}
 	lockOpts := append(g.lockOptions(), lock.WithLeaseDuration(f.lease.lease), lock.WithOwner(owner))
+	lockOpts = append(lockOpts, lock.WithRenewObserver(m.renewed))
 	opts := []indexer.Option{
 		indexer.WithLogger(g.log), indexer.WithThreads(f.threads), indexer.WithSchema(schema),
 		indexer.WithLockOptions(lockOpts...), indexer.WithMaxApply(f.maxApply),

@@ -110,3 +110,12 @@ func (m *serveMetrics) searched(d time.Duration, err error) {
 }
 
 func (m *serveMetrics) searchRetried() { m.searchRetries.Inc() }
+
+// renewed is the lock's renewal observer.
+func (m *serveMetrics) renewed(err error) {
+	if err != nil {
+		m.renewFailures.Inc()
+		return
+	}
+	m.renewals.Inc()
+}
