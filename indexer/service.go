@@ -30,17 +30,41 @@ func (ix *Indexer) AcceptSeqs(docs []Doc) (seqs []uint64, bad []Skip, err error)
 		}
 		entries = append(entries, Entry{Op: OpUpsert, ID: id, Doc: d.JSON, Origin: d.Origin})
 	}
+	seqs, err = ix.appendSeqs(entries)
+	return seqs, bad, err
+}
+
+// AcceptIdentified is AcceptSeqs for documents whose ids the caller has
+// already read with DocID (ids[i] is the "id" of docs[i]): a service that
+// checks a whole request before journaling any of it parses each document
+// once, not twice.
+func (ix *Indexer) AcceptIdentified(docs []Doc, ids []string) ([]uint64, error) {
+	if len(ids) != len(docs) {
+		return nil, fmt.Errorf("indexer: %d ids for %d documents", len(ids), len(docs))
+	}
+	entries := make([]Entry, len(docs))
+	for i, d := range docs {
+		entries[i] = Entry{Op: OpUpsert, ID: ids[i], Doc: d.JSON, Origin: d.Origin}
+	}
+	return ix.appendSeqs(entries)
+}
+
+// DocID reads the "id" of a document as Accept does: a JSON object with a
+// non-empty string "id", or an error saying what is wrong.
+func DocID(doc []byte) (string, error) { return docID(doc) }
+
+func (ix *Indexer) appendSeqs(entries []Entry) ([]uint64, error) {
 	last, err := ix.journal.Append(entries)
 	if err != nil {
-		return nil, bad, fmt.Errorf("journaling: %w", err)
+		return nil, fmt.Errorf("journaling: %w", err)
 	}
 	// One transaction on the journal's one connection, with writers
 	// serialised by SQLite: the rows of one Append are consecutive.
-	seqs = make([]uint64, len(entries))
+	seqs := make([]uint64, len(entries))
 	for i := range seqs {
 		seqs[i] = last - uint64(len(entries)-1-i)
 	}
-	return seqs, bad, nil
+	return seqs, nil
 }
 
 // WithMaxApply bounds the journal entries one Flush applies (0: all that

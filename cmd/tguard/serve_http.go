@@ -102,7 +102,7 @@ func (s *server) postDocuments(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
 		return
 	}
-	docs, line, err := parseDocuments(body, r.RemoteAddr)
+	docs, ids, line, err := parseDocuments(body, r.RemoteAddr)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorJSON{Error: err.Error(), Line: line})
 		return
@@ -111,10 +111,7 @@ func (s *server) postDocuments(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "no documents in the body")
 		return
 	}
-	seqs, bad, err := s.ixr.AcceptSeqs(docs)
-	if len(bad) > 0 && err == nil { // parseDocuments checked ids already
-		err = fmt.Errorf("%s: %s", bad[0].Path, bad[0].Reason)
-	}
+	seqs, err := s.ixr.AcceptIdentified(docs, ids)
 	if err != nil {
 		s.log.Error("serve: journaling", "error", err)
 		writeError(w, http.StatusServiceUnavailable, err.Error())
@@ -127,46 +124,35 @@ func (s *server) postDocuments(w http.ResponseWriter, r *http.Request) {
 
 // parseDocuments reads one JSON object (which may span lines) or JSON
 // lines. Each document must be an object with a non-empty string "id"; it
-// is journaled compacted, as one line. A bad line is returned with its
-// number (1-based).
-func parseDocuments(body []byte, from string) ([]indexer.Doc, int, error) {
+// is journaled as one line. A bad line is returned with its number
+// (1-based). Each document is parsed once here (its id); the journal
+// takes it as it is.
+func parseDocuments(body []byte, from string) (docs []indexer.Doc, ids []string, line int, err error) {
 	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
-		d, err := checkDocument(trimmed, "POST /documents from "+from)
+	if bytes.IndexByte(trimmed, '\n') >= 0 && len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
+		// One object over several lines: the index takes JSON lines.
+		var buf bytes.Buffer
+		_ = json.Compact(&buf, trimmed) // valid: cannot fail
+		trimmed = buf.Bytes()
+		id, err := indexer.DocID(trimmed)
 		if err != nil {
-			return nil, 1, fmt.Errorf("line 1: %v", err)
+			return nil, nil, 1, fmt.Errorf("line 1: %v", err)
 		}
-		return []indexer.Doc{d}, 0, nil
+		return []indexer.Doc{{JSON: trimmed, Origin: "POST /documents from " + from}}, []string{id}, 0, nil
 	}
-	var docs []indexer.Doc
 	for i, raw := range bytes.Split(body, []byte("\n")) {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 {
 			continue
 		}
-		d, err := checkDocument(raw, fmt.Sprintf("POST /documents from %s line %d", from, i+1))
+		id, err := indexer.DocID(raw)
 		if err != nil {
-			return nil, i + 1, fmt.Errorf("line %d: %v", i+1, err)
+			return nil, nil, i + 1, fmt.Errorf("line %d: %v", i+1, err)
 		}
-		docs = append(docs, d)
+		docs = append(docs, indexer.Doc{JSON: raw, Origin: fmt.Sprintf("POST /documents from %s line %d", from, i+1)})
+		ids = append(ids, id)
 	}
-	return docs, 0, nil
-}
-
-func checkDocument(raw []byte, origin string) (indexer.Doc, error) {
-	var head map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &head); err != nil {
-		return indexer.Doc{}, fmt.Errorf("not a JSON object: %v", err)
-	}
-	var id string
-	if err := json.Unmarshal(head["id"], &id); err != nil || id == "" {
-		return indexer.Doc{}, errors.New(`no "id" string`)
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return indexer.Doc{}, err
-	}
-	return indexer.Doc{JSON: buf.Bytes(), Origin: origin}, nil
+	return docs, ids, 0, nil
 }
 
 // search answers as tguard search --json prints.

@@ -141,6 +141,10 @@ func (b *bench) run(keep bool) error {
 	if r.rss, err = b.jobRSS(); err != nil {
 		return fmt.Errorf("rss: %w", err)
 	}
+	b.logf("7. serve under load: 3 instances, %d clients", serveClients)
+	if r.serve, err = b.jobServe(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	b.logf("micro-benchmarks: go test -bench ./lock/ (count %d)", b.cfg.microCount)
 	if r.micro, err = b.jobMicro(); err != nil {
 		return fmt.Errorf("micro-benchmarks: %w", err)

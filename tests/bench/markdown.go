@@ -208,6 +208,9 @@ func (b *bench) markdown(r *results, head []byte) string {
 	}
 	p("")
 
+	if r.serve != nil {
+		r.serve.markdown(p)
+	}
 	p("## Go micro-benchmarks of the lock")
 	p("")
 	p("`%s`, verbatim (benchstat reads this format; also in [lock-bench.txt](lock-bench.txt)", b.microCmd)
