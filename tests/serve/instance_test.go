@@ -56,9 +56,19 @@ var servingRe = regexp.MustCompile(`on (http://\S+) as`)
 // journal (both kept across restarts of the same name).
 func start(t *testing.T, dir, stateDir, name string, extra ...string) *instance {
 	t.Helper()
+	return startWith(t, nil, dir, stateDir, name, extra...)
+}
+
+// startWith is start with prep applied to the command first (to run it on
+// a simulated host).
+func startWith(t *testing.T, prep func(*exec.Cmd), dir, stateDir, name string, extra ...string) *instance {
+	t.Helper()
 	args := append([]string{"serve", "--index", dir, "--listen", "127.0.0.1:0", "--owner", name,
 		"--journal", filepath.Join(stateDir, name+".db"), "--log-level", "info", "--log-format", "json"}, extra...)
 	cmd := exec.Command(tguardBin, args...)
+	if prep != nil {
+		prep(cmd)
+	}
 	pr, pw := io.Pipe()
 	in := &instance{t: t, name: name, cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = pw
