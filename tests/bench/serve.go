@@ -33,7 +33,7 @@ type serveResult struct {
 	rate, baseline   []float64 // docs/s per round
 	ratios           []float64
 	ratio            float64
-	p50, p99, max    float64 // ms, over every request of every round
+	p50, p99, max    float64   // ms, over every request of every round
 	drain            []float64 // s from the last ack until all committed
 	requests, failed int
 }
