@@ -70,7 +70,8 @@ func (ix *Indexer) appendSeqs(entries []Entry) ([]uint64, error) {
 // WithMaxApply bounds the journal entries one Flush applies (0: all that
 // are pending, also those journaled while it runs). A service that keeps
 // accepting documents sets it so that each grant ends and the lease is
-// handed over; the rest waits for the next Flush.
+// handed over; the rest waits for the next Flush. It is checked after each
+// batch (WithBatch), so a Flush may apply up to a batch less one more.
 func WithMaxApply(n int) Option {
 	return func(c *config) error {
 		if n < 0 {

@@ -40,17 +40,6 @@ func TestThreeInstances(t *testing.T) {
 			defer wg.Done()
 			for p := 0; p < posts; p++ {
 				k := next.Add(1)
-				switch k {
-				case killAt:
-					get(1).kill()
-					t.Logf("killed i1 -9 after %d posts", k)
-				case restartAt:
-					in := start(t, dir, state, "i1", args...)
-					mu.Lock()
-					ins[1] = in
-					mu.Unlock()
-					t.Logf("restarted i1 after %d posts", k)
-				}
 				ids := make([]string, perPost)
 				for d := range ids {
 					ids[d] = fmt.Sprintf("c%d-p%d-d%d", c, p, d)
@@ -69,6 +58,22 @@ func TestThreeInstances(t *testing.T) {
 			}
 		}()
 	}
+	// The kill and the restart, from the test's goroutine, while the
+	// clients post.
+	waitPosts := func(n int64) {
+		for next.Load() < n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitPosts(killAt)
+	get(1).kill()
+	t.Logf("killed i1 -9 after %d posts", next.Load())
+	waitPosts(restartAt)
+	restarted := start(t, dir, state, "i1", args...)
+	mu.Lock()
+	ins[1] = restarted
+	mu.Unlock()
+	t.Logf("restarted i1 after %d posts", next.Load())
 	wg.Wait()
 	t.Logf("%d documents acknowledged, %d posts refused while i1 was down", len(acked), refused.Load())
 	require.Greater(t, refused.Load(), int64(0), "the kill happened mid-run")
