@@ -202,7 +202,8 @@ var errNoIndex = errors.New("the index does not exist yet (no document committed
 // across hosts prevents that. The next reload sees the newer commit.
 func (s *server) searchRetrying(q string, limit int, fields []string) (bridge.SearchResult, error) {
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
+	deadline := time.Now().Add(searchRetryFor)
+	for attempt := 0; ; attempt++ {
 		var idx *bridge.Index
 		if idx, err = s.index(); err != nil {
 			return bridge.SearchResult{}, err
@@ -215,10 +216,18 @@ func (s *server) searchRetrying(q string, limit int, fields []string) (bridge.Se
 		s.log.Warn("serve: search failed; reopening the index", "attempt", attempt+1, "error", err)
 		s.metrics.searchRetried()
 		s.dropIndex(idx)
-		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+		wait := min(time.Duration(attempt+1)*20*time.Millisecond, 200*time.Millisecond)
+		if time.Now().Add(wait).After(deadline) {
+			return bridge.SearchResult{}, err
+		}
+		time.Sleep(wait)
 	}
-	return bridge.SearchResult{}, err
 }
+
+// searchRetryFor bounds how long a failing search is retried: longer than
+// a share takes to show another host's renamed meta.json and collected
+// files, short enough for a client's timeout.
+const searchRetryFor = 2 * time.Second
 
 // index is the open index for searches, opened on first use.
 func (s *server) index() (*bridge.Index, error) {
