@@ -3,6 +3,7 @@ package indexer
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/tguard/tguard/lock"
 )
@@ -34,6 +35,15 @@ func WithInterrupt(done <-chan struct{}) Option {
 // waiting as long as ctx allows, after telling WithOnWait's function who
 // holds it.
 func (ix *Indexer) acquire(ctx context.Context) (*lock.Lease, error) {
+	start := time.Now()
+	lease, err := ix.acquireOnce(ctx)
+	if err == nil && ix.cfg.svc.onAcquired != nil {
+		ix.cfg.svc.onAcquired(lease.Token(), time.Since(start))
+	}
+	return lease, err
+}
+
+func (ix *Indexer) acquireOnce(ctx context.Context) (*lock.Lease, error) {
 	lease, err := ix.locker.TryAcquire(ctx)
 	var held *lock.HeldError
 	if err == nil || ix.cfg.noWait {

@@ -302,6 +302,9 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 		last = pending[len(pending)-1].Seq
 		res.Applied = b.Added + b.Bad + deletes
 		progress()
+		if ix.cfg.svc.maxApply > 0 && res.Applied >= ix.cfg.svc.maxApply {
+			break // WithMaxApply: the rest waits for the next grant
+		}
 		if pending, err = ix.journal.Pending(last, ix.cfg.batchDocs); err != nil {
 			return res, fmt.Errorf("journal: %w", err)
 		}

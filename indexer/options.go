@@ -34,6 +34,7 @@ type config struct {
 	noWait    bool              // acquire.go
 	onWait    func(lock.Status) // acquire.go
 	interrupt <-chan struct{}   // acquire.go
+	svc       serviceConfig     // service.go
 }
 
 // Option configures an Indexer; New validates them.

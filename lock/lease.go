@@ -193,6 +193,9 @@ func (l *Lease) renewLoop() {
 		ctx, cancel := context.WithTimeout(l.ctx, max(l.Remaining(), 0))
 		err := l.g.Renew(ctx)
 		cancel()
+		if l.cfg.onRenew != nil {
+			l.cfg.onRenew(err)
+		}
 		switch {
 		case err == nil:
 			l.extend(stamp)

@@ -29,6 +29,7 @@ type config struct {
 	floor      func(context.Context) (uint64, error)
 	stall      time.Duration
 	etcd       *etcdConfig // WithEtcd, WithEtcdClient, WithEtcdKey
+	onRenew    func(error) // observe.go
 }
 
 // Option configures a Locker. Options are validated by New.

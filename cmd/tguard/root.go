@@ -56,6 +56,7 @@ Environment:
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "list every skipped file and bad line")
 	root.AddCommand(newIndexCmd(g), newFlushCmd(g), newSearchCmd(g), newStatsCmd(g), newLockCmd(g), newVersionCmd(g))
 	root.AddCommand(newSchemaCmd(g), newJournalCmd(g), newDeleteCmd(g), newMergeCmd(g))
+	root.AddCommand(newServeCmd(g))
 	addBackendFlags(root, &g.backend)
 	root.SetHelpCommand(&cobra.Command{
 		Use:   "help [command]",

@@ -162,6 +162,10 @@ func (b *bench) run(keep bool) error {
 	if r.incremental, err = b.jobIncremental(); err != nil {
 		return fmt.Errorf("incremental: %w", err)
 	}
+	b.logf("10. serve under load: 3 instances, %d clients", serveClients)
+	if r.serve, err = b.jobServe(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	b.logf("micro-benchmarks: go test -bench ./lock/ (count %d)", b.cfg.microCount)
 	if r.micro, err = b.jobMicro(); err != nil {
 		return fmt.Errorf("micro-benchmarks: %w", err)

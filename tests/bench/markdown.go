@@ -257,6 +257,9 @@ func (b *bench) markdown(r *results, head []byte) string {
 	p("all deleted at the commit, so its segment count stays low while each run commits everything.", in.mergedTo)
 	p("")
 
+	if r.serve != nil {
+		r.serve.markdown(p)
+	}
 	p("## Go micro-benchmarks of the lock")
 	p("")
 	p("`%s`, verbatim (benchstat reads this format; also in [lock-bench.txt](lock-bench.txt)", b.microCmd)

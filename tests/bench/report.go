@@ -31,6 +31,7 @@ type results struct {
 	cli         *cliResult
 	incremental *incrementalResult
 	micro       string
+	serve       *serveResult // serve.go
 }
 
 type machine struct {
@@ -172,12 +173,21 @@ func (r *results) rows() []row {
 	}
 }
 
+// allRows are rows with those of the jobs that ran besides.
+func (r *results) allRows() []row {
+	rows := r.rows()
+	if r.serve != nil {
+		rows = append(rows, r.serve.rows()...)
+	}
+	return rows
+}
+
 var tableHeader = row{"#", "measure", "value", "baseline", "ratio", "target", "result"}
 
 func (r *results) textTable() string {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-	for _, x := range append([]row{tableHeader}, r.rows()...) {
+	for _, x := range append([]row{tableHeader}, r.allRows()...) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.n, x.measure, x.value, x.baseline, x.ratio, x.target, x.result)
 	}
 	_ = tw.Flush()
@@ -186,7 +196,7 @@ func (r *results) textTable() string {
 
 func (r *results) markdownTable() string {
 	var buf bytes.Buffer
-	for i, x := range append([]row{tableHeader}, r.rows()...) {
+	for i, x := range append([]row{tableHeader}, r.allRows()...) {
 		fmt.Fprintf(&buf, "| %s | %s | %s | %s | %s | %s | %s |\n", x.n, x.measure, x.value, x.baseline, x.ratio, x.target, x.result)
 		if i == 0 {
 			buf.WriteString("|---|---|---:|---:|---:|---|---|\n")

@@ -1,0 +1,150 @@
+package indexer
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// This file holds what a long-running service (tguard serve) needs beyond
+// one Flush per run: sequence numbers for acknowledgements, a bound on how
+// much one grant applies, a hook when the lease is granted, and the state
+// of one document id in the journal.
+
+type serviceConfig struct {
+	maxApply   int
+	onAcquired func(token uint64, waited time.Duration)
+}
+
+// AcceptSeqs is Accept returning the journal sequence numbers of the
+// accepted documents, in order. One call is one durable transaction: when
+// it returns nil, every returned number is acknowledged.
+func (ix *Indexer) AcceptSeqs(docs []Doc) (seqs []uint64, bad []Skip, err error) {
+	entries := make([]Entry, 0, len(docs))
+	for _, d := range docs {
+		id, err := docID(d.JSON)
+		if err != nil {
+			bad = append(bad, Skip{Path: d.Origin, Reason: err.Error()})
+			continue
+		}
+		entries = append(entries, Entry{Op: OpUpsert, ID: id, Doc: d.JSON, Origin: d.Origin})
+	}
+	seqs, err = ix.appendSeqs(entries)
+	return seqs, bad, err
+}
+
+// AcceptIdentified is AcceptSeqs for documents whose ids the caller has
+// already read with DocID (ids[i] is the "id" of docs[i]): a service that
+// checks a whole request before journaling any of it parses each document
+// once, not twice.
+func (ix *Indexer) AcceptIdentified(docs []Doc, ids []string) ([]uint64, error) {
+	if len(ids) != len(docs) {
+		return nil, fmt.Errorf("indexer: %d ids for %d documents", len(ids), len(docs))
+	}
+	entries := make([]Entry, len(docs))
+	for i, d := range docs {
+		entries[i] = Entry{Op: OpUpsert, ID: ids[i], Doc: d.JSON, Origin: d.Origin}
+	}
+	return ix.appendSeqs(entries)
+}
+
+// DocID reads the "id" of a document as Accept does: a JSON object with a
+// non-empty string "id", or an error saying what is wrong.
+func DocID(doc []byte) (string, error) { return docID(doc) }
+
+func (ix *Indexer) appendSeqs(entries []Entry) ([]uint64, error) {
+	last, err := ix.journal.Append(entries)
+	if err != nil {
+		return nil, fmt.Errorf("journaling: %w", err)
+	}
+	// One transaction on the journal's one connection, with writers
+	// serialised by SQLite: the rows of one Append are consecutive.
+	seqs := make([]uint64, len(entries))
+	for i := range seqs {
+		seqs[i] = last - uint64(len(entries)-1-i)
+	}
+	return seqs, nil
+}
+
+// WithMaxApply bounds the journal entries one Flush applies (0: all that
+// are pending, also those journaled while it runs). A service that keeps
+// accepting documents sets it so that each grant ends and the lease is
+// handed over; the rest waits for the next Flush. It is checked after each
+// batch (WithBatch), so a Flush may apply up to a batch less one more.
+func WithMaxApply(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("indexer: max apply %d: must not be negative", n)
+		}
+		c.svc.maxApply = n
+		return nil
+	}
+}
+
+// WithOnAcquired calls fn when Flush is granted the lease, with the token
+// and how long it asked for it (metrics of the hand-over).
+func WithOnAcquired(fn func(token uint64, waited time.Duration)) Option {
+	return func(c *config) error { c.svc.onAcquired = fn; return nil }
+}
+
+// DocState is what the journal knows of one document id.
+type DocState struct {
+	Seq uint64 // the last entry of the id
+	// Committed: a commit of this journal recorded the entry, under Token;
+	// otherwise the entry is pending.
+	Committed bool
+	Token     uint64
+}
+
+// ErrNotJournaled: the journal holds no entry of the id (never accepted
+// here, or committed and since confirmed and dropped).
+var ErrNotJournaled = errors.New("not in the journal")
+
+// DocState reports the journal's last entry of id.
+func (j *Journal) DocState(id string) (DocState, error) {
+	var st DocState
+	err := j.db.QueryRow("SELECT max(seq) FROM entries WHERE doc_id = ? HAVING count(*) > 0", id).Scan(&st.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, ErrNotJournaled
+	}
+	if err != nil {
+		return st, err
+	}
+	mark, err := j.CommitMark()
+	if err != nil {
+		return st, err
+	}
+	// Entries up to the mark are those of this journal's last commit:
+	// earlier ones were confirmed and dropped when that commit's grant
+	// read the index.
+	if st.Seq <= mark.Seq {
+		st.Committed, st.Token = true, mark.Token
+	}
+	return st, nil
+}
+
+// CommittedIDs returns the ids of the entries this journal's last commit
+// recorded (at most limit), and that commit's mark. The next grant drops
+// them from the journal once it confirms them in the index; a service that
+// answers "which commit has this document" reads them first.
+func (j *Journal) CommittedIDs(limit int) ([]string, Mark, error) {
+	mark, err := j.CommitMark()
+	if err != nil || mark.Seq == 0 {
+		return nil, mark, err
+	}
+	rows, err := j.db.Query("SELECT doc_id FROM entries WHERE seq <= ? ORDER BY seq LIMIT ?", mark.Seq, limit)
+	if err != nil {
+		return nil, mark, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, mark, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, mark, rows.Err()
+}

@@ -1,0 +1,214 @@
+package serve
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// instance is one running tguard serve.
+type instance struct {
+	t      *testing.T
+	name   string
+	cmd    *exec.Cmd
+	base   string // http://127.0.0.1:PORT
+	stderr *lockedBuffer
+	exited chan struct{}
+	err    error // of Wait, once exited is closed
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var servingRe = regexp.MustCompile(`on (http://\S+) as`)
+
+// start runs tguard serve on a free loopback port with its own owner and
+// journal (both kept across restarts of the same name).
+func start(t *testing.T, dir, stateDir, name string, extra ...string) *instance {
+	t.Helper()
+	return startWith(t, nil, dir, stateDir, name, extra...)
+}
+
+// startWith is start with prep applied to the command first (to run it on
+// a simulated host).
+func startWith(t *testing.T, prep func(*exec.Cmd), dir, stateDir, name string, extra ...string) *instance {
+	t.Helper()
+	args := append([]string{"serve", "--index", dir, "--listen", "127.0.0.1:0", "--owner", name,
+		"--journal", filepath.Join(stateDir, name+".db"), "--log-level", "info", "--log-format", "json"}, extra...)
+	cmd := exec.Command(tguardBin, args...)
+	if prep != nil {
+		prep(cmd)
+	}
+	pr, pw := io.Pipe()
+	in := &instance{t: t, name: name, cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = pw
+	require.NoError(t, cmd.Start())
+	go func() {
+		in.err = cmd.Wait()
+		pw.Close()
+		close(in.exited)
+	}()
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			in.stderr.Write([]byte(line + "\n"))
+			if m := servingRe.FindStringSubmatch(line); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case in.base = <-found:
+	case <-in.exited:
+		t.Fatalf("%s exited at start: %v\n%s", name, in.err, in.stderr)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not start\n%s", name, in.stderr)
+	}
+	t.Cleanup(func() { in.kill() })
+	return in
+}
+
+func (in *instance) kill() {
+	select {
+	case <-in.exited:
+	default:
+		_ = in.cmd.Process.Signal(syscall.SIGKILL)
+		<-in.exited
+	}
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (in *instance) stop() int {
+	in.t.Helper()
+	require.NoError(in.t, in.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-in.exited:
+	case <-time.After(60 * time.Second):
+		in.t.Fatalf("%s did not exit after SIGTERM\n%s", in.name, in.stderr)
+	}
+	return in.cmd.ProcessState.ExitCode()
+}
+
+var client = &http.Client{Timeout: 30 * time.Second}
+
+// do sends a request and decodes a JSON answer into out (if not nil).
+func (in *instance) do(method, path string, body []byte, out any) (int, error) {
+	req, err := http.NewRequestWithContext(context.Background(), method, in.base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("%s %s: %d %q: %v", method, path, resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+type accepted struct {
+	Accepted int      `json:"accepted"`
+	Seqs     []uint64 `json:"seqs"`
+	Error    string   `json:"error"`
+	Line     int      `json:"line"`
+}
+
+type hit map[string]any
+
+type searchResult struct {
+	Total int   `json:"total"`
+	Hits  []hit `json:"hits"`
+	Error string
+}
+
+func (in *instance) search(q string, limit int) (searchResult, int, error) {
+	var res searchResult
+	code, err := in.do("GET", "/search?q="+url.QueryEscape(q)+fmt.Sprintf("&limit=%d", limit), nil, &res)
+	return res, code, err
+}
+
+// doc is a test document: its id and a body every test document shares.
+func doc(id string) string {
+	return fmt.Sprintf(`{"id":%q,"title":"doc %s","body":"common words for %s"}`, id, id, id)
+}
+
+// jsonl is docs as JSON lines.
+func jsonl(ids []string) []byte {
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString(doc(id))
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
+// countIDs counts how often each id is a hit of "common" on in.
+func (in *instance) countIDs(t *testing.T, limit int) map[string]int {
+	t.Helper()
+	res, code, err := in.search("common", limit)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, "%+v", res)
+	counts := map[string]int{}
+	for _, h := range res.Hits {
+		id, _ := h["id"].(string)
+		counts[id]++
+	}
+	return counts
+}
+
+func tempDirs(t *testing.T) (index, state string) {
+	t.Helper()
+	root := t.TempDir()
+	index, state = filepath.Join(root, "index"), filepath.Join(root, "state")
+	require.NoError(t, os.MkdirAll(state, 0o700))
+	return index, state
+}
+
+func metricsBody(resp *http.Response, into *strings.Builder) (int64, error) {
+	defer resp.Body.Close()
+	return io.Copy(into, resp.Body)
+}
