@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +12,7 @@ import (
 )
 
 func TestCanonicalPathResolvesSpellings(t *testing.T) {
+	skipWithoutSymlinks(t)
 	dir := t.TempDir()
 	real, err := filepath.EvalSymlinks(dir)
 	require.NoError(t, err)
@@ -48,6 +50,7 @@ func TestIDsBelowRoot(t *testing.T) {
 }
 
 func TestFolderPrefixes(t *testing.T) {
+	skipWithoutSymlinks(t)
 	dir := t.TempDir()
 	real, err := filepath.EvalSymlinks(dir)
 	require.NoError(t, err)
@@ -68,4 +71,14 @@ func TestFolderPrefixes(t *testing.T) {
 	p, err = (&Walker{Root: corpus}).FolderPrefixes(corpus)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/"}, p, "the root itself: every file id, never a JSON line's id")
+}
+
+// skipWithoutSymlinks skips on Windows: creating a symbolic link needs a
+// privilege most accounts lack, and under Wine os.Symlink succeeds but the
+// link does not resolve. The rule is the same code on every OS; Linux tests it.
+func skipWithoutSymlinks(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows: symbolic links need a privilege (and do not resolve under Wine); tested on Linux")
+	}
 }
