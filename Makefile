@@ -53,7 +53,7 @@ run: build
 	./$(BIN) search --index $(RUN_DIR)/index --limit 5 '"garbage collector" +sweep'
 
 deps:
-	@bash tests/scripts/deps.sh $(DEB_PACKAGES)
+	@bash tests/scripts/deps.sh $(DEB_PACKAGES) $(WIN_DEB_PACKAGES)
 
 test: deps build test-header test-rust test-windows test-go test-model test-fuzz
 

@@ -25,9 +25,15 @@ type watcher struct {
 	w         *fsnotify.Watcher
 	want      chan []string // capacity 1: the newest paths to watch; closed by close
 	changed   chan struct{} // capacity 1: an event came, or a watch was added, since Wait last took it
+	// root is the lease folder. Its parent, the index folder, is watched
+	// only to see root itself appear or go: the index's own files (every
+	// segment file a holder writes) must not wake the waiters, or each
+	// waiter re-reads the lease for every file the holder writes and
+	// contended indexing slows down for nothing.
+	root string
 }
 
-func newWatcher() *watcher {
+func newWatcher(root string) *watcher {
 	if !notifyWorks() {
 		return nil
 	}
@@ -35,7 +41,7 @@ func newWatcher() *watcher {
 	if err != nil {
 		return nil // no notifications: polling alone is still correct
 	}
-	wt := &watcher{w: w, want: make(chan []string, 1), changed: make(chan struct{}, 1)}
+	wt := &watcher{w: w, want: make(chan []string, 1), changed: make(chan struct{}, 1), root: filepath.Clean(root)}
 	go wt.drain()
 	go wt.manage()
 	return wt
@@ -55,9 +61,12 @@ func (w *watcher) drain() {
 	events, errs := w.w.Events, w.w.Errors
 	for events != nil || errs != nil {
 		select {
-		case _, ok := <-events:
+		case ev, ok := <-events:
 			if !ok {
 				events = nil
+				continue
+			}
+			if !w.relevant(ev.Name) {
 				continue
 			}
 		case _, ok := <-errs:
@@ -68,6 +77,16 @@ func (w *watcher) drain() {
 		}
 		w.wake()
 	}
+}
+
+// relevant reports whether an event on name can change what a waiter
+// reads: anything in or under the lease folder, the lease folder itself,
+// or the index folder itself (removed or renamed); not the index's other
+// files.
+func (w *watcher) relevant(name string) bool {
+	name = filepath.Clean(name)
+	parent := filepath.Dir(w.root)
+	return name == parent || filepath.Dir(name) != parent || name == w.root
 }
 
 // manage watches exactly the paths last asked for (those that exist). A
@@ -118,7 +137,7 @@ func (w *watcher) close() error {
 // this host exits, or after d.
 func (b *fileBackend) Wait(ctx context.Context, d time.Duration) error {
 	if b.watch == nil {
-		b.watch = newWatcher()
+		b.watch = newWatcher(b.root)
 	}
 	var changed <-chan struct{}
 	if b.watch != nil {
