@@ -146,20 +146,11 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	if err != nil {
 		return err
 	}
-	jpath := f.journal
-	if jpath == "" {
-		if jpath, err = indexer.DefaultJournalPath(f.dir, owner); err != nil {
-			return err
-		}
-	}
-	j, err := openJournal(jpath)
+	j, err := openOwnedJournal(f.dir, f.journal, owner)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	if err := j.SetOwner(f.dir, owner); err != nil {
-		return err
-	}
 
 	intr := catchInterrupts(g.stderr)
 	defer intr.stop()
@@ -175,7 +166,7 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	ctx = ictx
 	hint := f.flushHint()
 
-	sum := indexSummary{Journal: jpath, SkippedBy: map[string]int{}}
+	sum := indexSummary{Journal: j.Path(), SkippedBy: map[string]int{}}
 	prog := newProgress(g, f.asJSON || g.quiet)
 	defer prog.finish()
 	opts := []indexer.Option{

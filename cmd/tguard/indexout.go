@@ -94,3 +94,24 @@ func openJournal(path string) (*indexer.Journal, error) {
 	}
 	return indexer.OpenJournal(path)
 }
+
+// openOwnedJournal opens the journal of owner for the index in dir: the
+// file named by --journal, else the default one keyed by index and owner,
+// and records the index and owner in it (for journal list).
+func openOwnedJournal(dir, path, owner string) (*indexer.Journal, error) {
+	if path == "" {
+		var err error
+		if path, err = indexer.DefaultJournalPath(dir, owner); err != nil {
+			return nil, err
+		}
+	}
+	j, err := openJournal(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.SetOwner(dir, owner); err != nil {
+		j.Close()
+		return nil, err
+	}
+	return j, nil
+}

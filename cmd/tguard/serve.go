@@ -145,20 +145,11 @@ func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		// hostname:port: two instances on one host get their own journals.
 		owner = host + ":" + portOf(ln.Addr())
 	}
-	jpath := f.journal
-	if jpath == "" {
-		if jpath, err = indexer.DefaultJournalPath(f.dir, owner); err != nil {
-			return err
-		}
-	}
-	j, err := openJournal(jpath)
+	j, err := openOwnedJournal(f.dir, f.journal, owner)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	if err := j.SetOwner(f.dir, owner); err != nil {
-		return err
-	}
 	m := newServeMetrics()
 	t := &turns{log: g.log, journal: j, every: f.commitEvery, metrics: m, kick: make(chan struct{}, 1),
 		committed: newRecentCommits(100_000)}
@@ -198,9 +189,9 @@ func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if !g.quiet {
-		fmt.Fprintf(g.stderr, "tguard: serving %s on http://%s as %s (journal %s)\n", f.dir, ln.Addr(), owner, jpath)
+		fmt.Fprintf(g.stderr, "tguard: serving %s on http://%s as %s (journal %s)\n", f.dir, ln.Addr(), owner, j.Path())
 	}
-	g.log.Info("serve: listening", "addr", ln.Addr().String(), "index", f.dir, "owner", owner, "journal", jpath)
+	g.log.Info("serve: listening", "addr", ln.Addr().String(), "index", f.dir, "owner", owner, "journal", j.Path())
 
 	var serveErr error
 	select {
