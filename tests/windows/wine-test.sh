@@ -44,7 +44,7 @@ fi
 cp "$out/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
 mkdir -p "$out/netdrive"
 ln -sfn "$out/netdrive" "$WINEPREFIX/dosdevices/n:"
-if ! grep -q '"n:"="network"' "$WINEPREFIX/system.reg"; then
+if ! grep -qs '"n:"="network"' "$WINEPREFIX/system.reg"; then # a new prefix may not have written it yet
 	wine reg add 'HKLM\Software\Wine\Drives' /v n: /t REG_SZ /d network /f </dev/null >/dev/null
 	wineserver -k || true # the drive types are read when Wine starts
 	wineserver -w || true
