@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/tguard/tguard/bridge"
 	"io"
 	"log/slog"
 	"os"
@@ -139,6 +140,15 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 }
 
 // requireIndex checks the --index flag.
+// openNamedIndex opens the index named by --index for reading, after checking
+// the flag was given.
+func openNamedIndex(dir string) (*bridge.Index, error) {
+	if err := requireIndex(dir); err != nil {
+		return nil, err
+	}
+	return bridge.Open(dir)
+}
+
 func requireIndex(dir string) error {
 	if dir == "" {
 		return usageErr(errors.New("--index DIR is required"))

@@ -22,10 +22,7 @@ accepts exactly this, for a new index; an existing index keeps its schema,
 so later runs need no --schema.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(_ *cobra.Command, _ []string) error {
-			if err := requireIndex(dir); err != nil {
-				return err
-			}
-			ix, err := bridge.Open(dir)
+			ix, err := openNamedIndex(dir)
 			if err != nil {
 				return err
 			}

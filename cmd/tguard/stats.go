@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/tguard/tguard/bridge"
 	"github.com/tguard/tguard/indexer"
 )
 
@@ -16,10 +15,7 @@ func newStatsCmd(g *globals) *cobra.Command {
 		Short: "Print document and segment counts and the last commit's payload",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(_ *cobra.Command, _ []string) error {
-			if err := requireIndex(dir); err != nil {
-				return err
-			}
-			ix, err := bridge.Open(dir)
+			ix, err := openNamedIndex(dir)
 			if err != nil {
 				return err
 			}
