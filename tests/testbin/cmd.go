@@ -2,6 +2,7 @@ package testbin
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -118,4 +119,11 @@ func exitCode(err error, st *os.ProcessState) int {
 		return st.ExitCode()
 	}
 	return -1
+}
+
+// CommandContext is Command whose process is killed when ctx is done.
+func (b Bin) CommandContext(ctx context.Context, args ...string) *Cmd {
+	cmd := exec.CommandContext(ctx, b.Path, append(append([]string(nil), b.Args...), args...)...)
+	cmd.Env = os.Environ()
+	return &Cmd{Cmd: cmd}
 }

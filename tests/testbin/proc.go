@@ -44,6 +44,12 @@ func (c *Cmd) Start(t testing.TB) *Proc {
 		f := open("stderr")
 		c.Stderr, p.errPath, files = f, f.Name(), append(files, f)
 	}
+	if c.WaitDelay == 0 {
+		// A writer of the caller's is fed by a copying goroutine: a child
+		// left behind holding the pipe must not keep Wait (and cleanup)
+		// waiting for ever.
+		c.WaitDelay = 5 * time.Second
+	}
 	err := c.Cmd.Start()
 	for _, f := range files {
 		f.Close() // the process has its own copy
