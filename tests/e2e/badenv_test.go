@@ -29,21 +29,19 @@ func TestUnreadableFileSkipped(t *testing.T) {
 	writeFile(t, secret, "hidden\n")
 	require.NoError(t, os.Chmod(secret, 0o000))
 	args := []string{"index", "--index", filepath.Join(root, "index"), "--journal", filepath.Join(root, "j.db"), "--json", docs}
-	cmd := exec.Command(tguardBin, args...)
+	cmd := tguardBin.Command(args...)
 	if os.Geteuid() == 0 {
 		for _, d := range []string{filepath.Dir(root), root, docs} {
 			require.NoError(t, os.Chmod(d, 0o777))
 		}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		cmd.Env = append(os.Environ(), "HOME="+root)
+		cmd.With("HOME=" + root)
 	}
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	require.NoError(t, cmd.Run(), errb.String())
-	assert.Contains(t, out.String(), `"indexed":3`)
-	assert.Contains(t, out.String(), `"skipped":1`)
-	assert.Contains(t, out.String(), "secret.txt")
-	assert.Contains(t, out.String(), "permission denied")
+	out := cmd.Output(t)
+	assert.Contains(t, out, `"indexed":3`)
+	assert.Contains(t, out, `"skipped":1`)
+	assert.Contains(t, out, "secret.txt")
+	assert.Contains(t, out, "permission denied")
 }
 
 // A full disk during the commit: the commit fails, the index stays
@@ -70,14 +68,14 @@ func TestFullDiskDuringCommit(t *testing.T) {
 	}
 	j := filepath.Join(root, "j.db")
 	r := tguard(t, nil, "index", "--index", ix, "--journal", j, docs)
-	require.Equal(t, 1, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "60 documents stay journaled")
-	assert.Len(t, strings.Split(strings.TrimSpace(r.stderr), "\n"), 1, r.stderr)
+	require.Equal(t, 1, r.Code, r.Stderr)
+	assert.Contains(t, r.Stderr, "60 documents stay journaled")
+	assert.Len(t, strings.Split(strings.TrimSpace(r.Stderr), "\n"), 1, r.Stderr)
 	assert.Equal(t, 0, readStats(t, ix).Docs, "the index still opens, with nothing half-committed")
 
 	require.NoError(t, exec.Command("mount", "-o", "remount,size=256m", small).Run())
 	r = tguard(t, nil, "flush", "--index", ix, "--journal", j)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	assert.Equal(t, 60, readStats(t, ix).Docs)
 	assert.Equal(t, 1, hits(t, ix, "w7x9999"))
 }

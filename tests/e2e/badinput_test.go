@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/testbin"
 )
 
 // Bad input (issue 5, item 8): corrupt lease records and bad environments,
@@ -39,49 +37,35 @@ func figure(t *testing.T, name, outcome string, code int, took time.Duration) {
 
 // tguardAs runs the binary as the user in cred (nil: as this process), and
 // says how long it took.
-func tguardAs(t *testing.T, cred *syscall.Credential, args ...string) (result, time.Duration) {
+func tguardAs(t *testing.T, cred *syscall.Credential, args ...string) (testbin.Result, time.Duration) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tguardBin, args...)
-	cmd.Env = os.Environ()
+	cmd := tguardBin.Command(args...)
+	cmd.Timeout = time.Minute
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-		cmd.Env = append(cmd.Env, "HOME=/nonexistent", "XDG_STATE_HOME=/nonexistent")
+		cmd.With("HOME=/nonexistent", "XDG_STATE_HOME=/nonexistent")
 	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	took := time.Since(start)
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running tguard %v: %v", args, err)
-	}
-	r := result{code: code, stdout: out.String(), stderr: errb.String()}
+	r := cmd.Run(t)
 	noPanic(t, r)
-	return r, took
+	return r, r.Took
 }
 
-func noPanic(t *testing.T, r result) {
+func noPanic(t *testing.T, r testbin.Result) {
 	t.Helper()
 	for _, s := range []string{"goroutine ", "panic:", "internal error"} {
-		assert.NotContains(t, r.stderr, s, "no panic")
+		assert.NotContains(t, r.Stderr, s, "no panic")
 	}
 }
 
 // oneLineError checks that a failed run said why in one line of stderr
 // that contains each of want.
-func oneLineError(t *testing.T, r result, want ...string) {
+func oneLineError(t *testing.T, r testbin.Result, want ...string) {
 	t.Helper()
-	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	assert.Len(t, lines, 1, "one line: %q", r.stderr)
-	assert.True(t, strings.HasPrefix(r.stderr, "tguard: "), "%q", r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+	assert.Len(t, lines, 1, "one line: %q", r.Stderr)
+	assert.True(t, strings.HasPrefix(r.Stderr, "tguard: "), "%q", r.Stderr)
 	for _, w := range want {
-		assert.Contains(t, r.stderr, w)
+		assert.Contains(t, r.Stderr, w)
 	}
 }
 
@@ -90,14 +74,14 @@ func oneLineError(t *testing.T, r result, want ...string) {
 func statusAs(t *testing.T, cred *syscall.Credential, ix string) lockStatus {
 	t.Helper()
 	r, _ := tguardAs(t, cred, "lock", "status", "--index", ix)
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Empty(t, r.stderr)
-	assert.Len(t, strings.Split(strings.TrimSpace(r.stdout), "\n"), 1, "one line: %q", r.stdout)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Empty(t, r.Stderr)
+	assert.Len(t, strings.Split(strings.TrimSpace(r.Stdout), "\n"), 1, "one line: %q", r.Stdout)
 	r, _ = tguardAs(t, cred, "lock", "status", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Empty(t, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Empty(t, r.Stderr)
 	var s lockStatus
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &s), r.Stdout)
 	require.NotNil(t, s.ExpiresInMS, "expires_in_ms is part of the contract")
 	return s
 }
@@ -110,7 +94,7 @@ func statusAs(t *testing.T, cred *syscall.Credential, ix string) lockStatus {
 func plantHeld(t *testing.T, ix string) (string, map[string]any) {
 	t.Helper()
 	r, _ := tguardAs(t, nil, "lock", "exec", "--index", ix, "--lease", "1s", "--", "true")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	gen := filepath.Join(ix, ".tguard-lease", "1")
 	slot := filepath.Join(gen, "1")
 	require.FileExists(t, filepath.Join(slot, "released"), "the layout of docs/PROTOCOL.md")
@@ -163,19 +147,19 @@ func procStart(t *testing.T, pid int) uint64 {
 // takeOver runs a contender with a short lease as cred. Its command prints
 // the fencing token, then "lock status --json" from inside the lease, so
 // the status names whoever holds the lease while the taker holds it.
-func takeOver(t *testing.T, cred *syscall.Credential, ix, owner, wait string) (result, time.Duration) {
+func takeOver(t *testing.T, cred *syscall.Credential, ix, owner, wait string) (testbin.Result, time.Duration) {
 	t.Helper()
 	return tguardAs(t, cred, "lock", "exec", "--index", ix, "--owner", owner, "--lease", "500ms", "--wait", wait, "--",
-		"sh", "-c", `echo "$TGUARD_FENCING_TOKEN"; exec "$0" lock status --index "$1" --json`, tguardBin, ix)
+		"sh", "-c", `echo "$TGUARD_FENCING_TOKEN"; exec "$0" lock status --index "$1" --json`, tguardBin.Path, ix)
 }
 
 // onlyTaker checks a takeover of planted generation 1: the taker's token is
 // above it, the status seen inside the lease names the taker, and
 // generation 1 ended by the protocol's own marker.
-func onlyTaker(t *testing.T, r result, ix, owner string) {
+func onlyTaker(t *testing.T, r testbin.Result, ix, owner string) {
 	t.Helper()
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	require.Len(t, lines, 2, r.stdout)
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	require.Len(t, lines, 2, r.Stdout)
 	token, err := strconv.ParseUint(lines[0], 10, 64)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(2), token, "a token above the planted generation")
@@ -238,7 +222,7 @@ func TestBadInputLeaseRecords(t *testing.T) {
 			assert.Equal(t, "unknown", s.State)
 			assert.Contains(t, s.RecordError, c.reason)
 			r, _ := tguardAs(t, nil, "lock", "status", "--index", ix)
-			assert.Contains(t, r.stdout, "holder record unreadable ("+s.RecordError+")")
+			assert.Contains(t, r.Stdout, "holder record unreadable ("+s.RecordError+")")
 			assert.Equal(t, uint64(1), s.Token)
 			assert.False(t, s.HolderDead, "an unreadable record is never judged dead")
 
@@ -248,9 +232,9 @@ func TestBadInputLeaseRecords(t *testing.T) {
 				corpus(t, docs, "bad", 1)
 				r, took = tguardAs(t, nil, "index", "--index", ix, "--journal", filepath.Join(root, "j.db"),
 					"--owner", "taker", "--lease", "500ms", "--wait", "10s", "--json", docs)
-				require.Equal(t, 0, r.code, r.stderr)
+				require.Equal(t, 0, r.Code, r.Stderr)
 				var sum struct{ Token uint64 }
-				require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), r.stdout)
+				require.NoError(t, json.Unmarshal([]byte(r.Stdout), &sum), r.Stdout)
 				assert.Equal(t, uint64(2), sum.Token, "a token above the planted generation")
 				st := readStats(t, ix)
 				assert.Equal(t, 1, st.Docs)
@@ -258,15 +242,15 @@ func TestBadInputLeaseRecords(t *testing.T) {
 				assert.FileExists(t, filepath.Join(ix, ".tguard-lease", "1", "1", "expired"))
 			} else {
 				r, took = takeOver(t, nil, ix, "taker", "10s")
-				require.Equal(t, 0, r.code, r.stderr)
+				require.Equal(t, 0, r.Code, r.Stderr)
 				onlyTaker(t, r, ix, "taker")
 			}
 			assert.GreaterOrEqual(t, took, takeoverAfter, "held until it stayed unchanged for a whole lease")
-			assert.Contains(t, r.stderr, "unreadable lease record", "the takeover is logged as a warning")
+			assert.Contains(t, r.Stderr, "unreadable lease record", "the takeover is logged as a warning")
 			after := statusAs(t, nil, ix)
 			assert.Equal(t, "released", after.State)
 			assert.Equal(t, uint64(2), after.Token)
-			figure(t, c.name, outHeldExpiry, r.code, took)
+			figure(t, c.name, outHeldExpiry, r.Code, took)
 		})
 	}
 
@@ -286,9 +270,9 @@ func TestBadInputLeaseRecords(t *testing.T) {
 		assert.True(t, s.HolderDead)
 
 		r, took := takeOver(t, nil, ix, "taker", "3s")
-		require.Equal(t, 0, r.code, "taken at once, not after the record's minute: %s", r.stderr)
+		require.Equal(t, 0, r.Code, "taken at once, not after the record's minute: %s", r.Stderr)
 		onlyTaker(t, r, ix, "taker")
-		figure(t, "dead-pid", outTakenOnce, r.code, took)
+		figure(t, "dead-pid", outTakenOnce, r.Code, took)
 	})
 
 	// This host, a live PID of another user: signal 0 says EPERM, which
@@ -327,14 +311,14 @@ func TestBadInputLeaseRecords(t *testing.T) {
 		assert.False(t, s.HolderDead, "EPERM means alive")
 
 		r, took := takeOver(t, contender, ix, "taker", "1500ms")
-		assert.Equal(t, 75, r.code, "must not take a live holder's lease: %s %s", r.stdout, r.stderr)
+		assert.Equal(t, 75, r.Code, "must not take a live holder's lease: %s %s", r.Stdout, r.Stderr)
 		oneLineError(t, r, "nobody-sleeper", "pid "+strconv.Itoa(pid))
 		s = statusAs(t, contender, ix)
 		assert.True(t, s.Held, "the lease is not treated as free")
 		assert.Equal(t, "nobody-sleeper", s.Owner)
 		assert.Equal(t, uint64(1), s.Token)
 		assert.NoDirExists(t, filepath.Join(ix, ".tguard-lease", "2"))
-		figure(t, "other-user-pid", outNotTaken, r.code, took)
+		figure(t, "other-user-pid", outNotTaken, r.Code, took)
 
 		// Control: the same record once the process has exited is taken
 		// at once by the same contender, so the refusal above came from
@@ -344,9 +328,9 @@ func TestBadInputLeaseRecords(t *testing.T) {
 		_ = sleeper.Wait()
 		assert.True(t, statusAs(t, contender, ix).HolderDead)
 		r, took = takeOver(t, contender, ix, "taker", "3s")
-		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, 0, r.Code, r.Stderr)
 		onlyTaker(t, r, ix, "taker")
-		figure(t, "other-user-pid-exited", outTakenOnce, r.code, took)
+		figure(t, "other-user-pid-exited", outTakenOnce, r.Code, took)
 	})
 }
 
@@ -501,36 +485,36 @@ func TestBadInputEnvironments(t *testing.T) {
 			e := c.setup(t, base)
 
 			r, took := tguardAs(t, e.as, "lock", "exec", "--index", e.ix, "--lease", "1s", "--wait", "3s", "--", "true")
-			assert.Equal(t, c.execCode, r.code, r.stderr)
+			assert.Equal(t, c.execCode, r.Code, r.Stderr)
 			outcome := outTakenOnce
 			if c.execCode != 0 {
 				outcome = outClearError
 				oneLineError(t, r, e.want...)
-				t.Logf("lock exec: %s", strings.TrimSpace(r.stderr))
+				t.Logf("lock exec: %s", strings.TrimSpace(r.Stderr))
 				assert.Less(t, took, 2*time.Second, "an error waiting cannot mend is reported at once")
 			} else {
 				assert.DirExists(t, e.ix)
 			}
 
 			rs, _ := tguardAs(t, e.as, "lock", "status", "--index", e.ix, "--json")
-			assert.Equal(t, c.statCode, rs.code, rs.stderr)
+			assert.Equal(t, c.statCode, rs.Code, rs.Stderr)
 			if c.statCode != 0 {
 				oneLineError(t, rs, e.want...)
 			} else {
 				var s lockStatus
-				require.NoError(t, json.Unmarshal([]byte(rs.stdout), &s), rs.stdout)
+				require.NoError(t, json.Unmarshal([]byte(rs.Stdout), &s), rs.Stdout)
 				assert.False(t, s.Held, "no lease left behind: %+v", s)
 			}
 
 			ri, _ := tguardAs(t, e.as, "index", "--index", e.ix, "--journal", filepath.Join(jdir, "j.db"),
 				"--lease", "1s", "--wait", "3s", docs)
-			assert.Equal(t, c.idxCode, ri.code, ri.stderr)
+			assert.Equal(t, c.idxCode, ri.Code, ri.Stderr)
 			if c.idxCode != 0 {
 				oneLineError(t, ri, e.want...)
-				t.Logf("index: %s", strings.TrimSpace(ri.stderr))
+				t.Logf("index: %s", strings.TrimSpace(ri.Stderr))
 			}
 			if c.idxCode != 0 && !e.refusedEarly {
-				assert.Contains(t, ri.stderr, "1 documents stay journaled")
+				assert.Contains(t, ri.Stderr, "1 documents stay journaled")
 			}
 
 			// Mended, the next holder gets the lease at once: nothing
@@ -540,12 +524,12 @@ func TestBadInputEnvironments(t *testing.T) {
 				e.fix()
 			}
 			rf, tookF := tguardAs(t, e.as, "lock", "exec", "--index", e.ix, "--wait", "2s", "--", "true")
-			assert.Equal(t, 0, rf.code, "after the fix: %s", rf.stderr)
+			assert.Equal(t, 0, rf.Code, "after the fix: %s", rf.Stderr)
 			assert.Less(t, tookF, 2*time.Second)
 			rf, _ = tguardAs(t, e.as, "index", "--index", e.ix, "--journal", filepath.Join(jdir, "j.db"), "--wait", "2s", docs)
-			assert.Equal(t, 0, rf.code, "after the fix: %s", rf.stderr)
+			assert.Equal(t, 0, rf.Code, "after the fix: %s", rf.Stderr)
 			assert.Equal(t, 1, readStats(t, e.ix).Docs)
-			figure(t, c.name, outcome, r.code, took)
+			figure(t, c.name, outcome, r.Code, took)
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -56,12 +55,12 @@ func indexedIDs(t *testing.T, ix, query string) []string {
 		return nil
 	}
 	r := tguard(t, nil, "search", "--index", ix, "--json", "--limit", "100000", query)
-	require.Equal(t, 0, r.code, "the index must open after every kill: %s", r.stderr)
+	require.Equal(t, 0, r.Code, "the index must open after every kill: %s", r.Stderr)
 	var res struct {
 		Total int
 		Hits  []struct{ ID string }
 	}
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res))
 	require.Equal(t, res.Total, len(res.Hits))
 	ids := make([]string, len(res.Hits))
 	for i, h := range res.Hits {
@@ -100,22 +99,22 @@ func TestChaosKills(t *testing.T) {
 		for i := 0; i < 40; i++ {
 			writeFile(t, filepath.Join(docs, fmt.Sprintf("f%02d.txt", i)), fmt.Sprintf("%s\n%sdoc%d\n", tag, tag, i))
 		}
-		cmd := exec.Command(tguardBin, "index", "--index", ix, "--owner", "chaos", "--journal", journal, "--batch", "10", docs)
+		cmd := tguardBin.Command("index", "--index", ix, "--owner", "chaos", "--journal", journal, "--batch", "10", docs)
 		if round <= len(failpoints) {
-			cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT="+failpoints[round-1])
+			cmd.With("TGUARD_FAILPOINT=" + failpoints[round-1])
 		}
 		start := time.Now()
-		require.NoError(t, cmd.Start())
+		p := cmd.Start(t)
 		if round > len(failpoints) {
 			time.Sleep(rand.N(window))
-			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = p.Process.Signal(syscall.SIGKILL)
 		}
-		err := cmd.Wait()
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+		code := p.Wait(t, 2*time.Minute)
+		if p.Signaled(syscall.SIGKILL) {
 			kills++
 			killedAt = append(killedAt, time.Since(start))
 		} else {
-			require.NoError(t, err, "round %d: a run that was not killed must succeed", round)
+			require.Equal(t, 0, code, "round %d: a run that was not killed must succeed: %s", round, p.Stderr())
 			finished++
 			window = time.Since(start)
 		}
@@ -133,7 +132,7 @@ func TestChaosKills(t *testing.T) {
 	// stay until a later grant reads them in the index: the second flush.
 	for range 2 {
 		r := tguard(t, nil, "flush", "--index", ix, "--owner", "chaos", "--journal", journal)
-		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, 0, r.Code, r.Stderr)
 	}
 	assert.Empty(t, journalIDs(t, journal), "the second flush confirmed every entry and emptied the journal")
 

@@ -15,9 +15,9 @@ import (
 func searchIDs(t *testing.T, ix, query string) []string {
 	t.Helper()
 	r := tguard(t, nil, "search", "--index", ix, "--json", "--limit", "1000", query)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var res struct{ Hits []struct{ ID string } }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res), r.Stdout)
 	ids := []string{}
 	for _, h := range res.Hits {
 		ids = append(ids, h.ID)
@@ -29,9 +29,9 @@ func searchIDs(t *testing.T, ix, query string) []string {
 func docCount(t *testing.T, ix string) int {
 	t.Helper()
 	r := tguard(t, nil, "stats", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var st struct{ Docs int }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &st), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &st), r.Stdout)
 	return st.Docs
 }
 
@@ -47,9 +47,9 @@ func TestCanonicalIDs(t *testing.T) {
 
 	for _, spelling := range []string{corpus, corpus + "/", filepath.Join(corpus, "sub", ".."), link, link + "/"} {
 		r := tguard(t, nil, "index", "--index", ix, "--json", spelling)
-		require.Equal(t, 0, r.code, "%s: %s", spelling, r.stderr)
+		require.Equal(t, 0, r.Code, "%s: %s", spelling, r.Stderr)
 		var sum struct{ Files, Accepted int }
-		require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), r.stdout)
+		require.NoError(t, json.Unmarshal([]byte(r.Stdout), &sum), r.Stdout)
 		assert.Equal(t, 2, sum.Files, "%s: every file is walked", spelling)
 		assert.Equal(t, 2, docCount(t, ix), "%s adds no document", spelling)
 	}
@@ -61,11 +61,11 @@ func TestCanonicalIDs(t *testing.T) {
 	old := filepath.Join(root, "old.jsonl")
 	writeFile(t, old, `{"id":"`+filepath.Join(link, "a.txt")+`","title":"alpha old"}`+"\n")
 	r := tguard(t, nil, "index", "--index", ix, old)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	require.Equal(t, 3, docCount(t, ix))
 	r = tguard(t, nil, "index", "--index", ix, "--prune", "--json", link)
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, 2, docCount(t, ix), "the non-canonical id is pruned: %s", r.stdout)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Equal(t, 2, docCount(t, ix), "the non-canonical id is pruned: %s", r.Stdout)
 }
 
 // --root: the same file has the same id from two mount points.
@@ -79,14 +79,14 @@ func TestRootIDs(t *testing.T) {
 	writeFile(t, filepath.Join(mntB, "docs", "a.txt"), "beta words\n")
 	share := mntA
 	r := tguard(t, nil, "index", "--index", ix, "--root", mntA, filepath.Join(mntA, "docs"))
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	r = tguard(t, nil, "index", "--index", ix, "--root", mntB+"/", filepath.Join(mntB, "docs"))
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	assert.Equal(t, 1, docCount(t, ix))
 	assert.Equal(t, []string{"/docs/a.txt"}, searchIDs(t, ix, "beta"))
 
 	// A path outside the root is a usage error, before anything is journaled.
 	r = tguard(t, nil, "index", "--index", ix, "--root", filepath.Join(share, "docs"), root)
-	assert.Equal(t, 2, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "not below --root")
+	assert.Equal(t, 2, r.Code, r.Stderr)
+	assert.Contains(t, r.Stderr, "not below --root")
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -18,29 +17,18 @@ import (
 
 // stoppedAt starts tguard index with owner and journal, stopping itself
 // (SIGSTOP) at failpoint step, and waits until it is stopped.
-func stoppedAt(t *testing.T, step, ix, owner, journal, lease, docs string) *exec.Cmd {
+func stoppedAt(t *testing.T, step, ix, owner, journal, lease, docs string) *testbin.Proc {
 	t.Helper()
-	cmd := exec.Command(tguardBin, "index", "--index", ix, "--owner", owner, "--journal", journal, "--lease", lease, docs)
-	cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT="+step+":stop")
-	cmd.Stderr = &strings.Builder{}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Wait() })
-	testbin.WaitStopped(t, cmd.Process.Pid)
-	return cmd
+	p := tguardBin.Command("index", "--index", ix, "--owner", owner, "--journal", journal, "--lease", lease, docs).
+		With("TGUARD_FAILPOINT=" + step + ":stop").Start(t)
+	p.WaitStopped(t)
+	return p
 }
 
 // finish resumes a stopped tguard and returns its exit code and stderr.
-func finish(t *testing.T, cmd *exec.Cmd) (int, string) {
+func finish(t *testing.T, p *testbin.Proc) (int, string) {
 	t.Helper()
-	require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
-	err := cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return code, cmd.Stderr.(*strings.Builder).String()
+	return p.Resume(t, 2*time.Minute), p.Stderr()
 }
 
 // Issue 10, case 1: a holder H whose lease was force-broken while it was
@@ -62,14 +50,14 @@ func TestForceBrokenHolderCannotEraseOrBeErased(t *testing.T) {
 	ix := filepath.Join(root, "index")
 	seed := corpus(t, filepath.Join(root, "seed"), "seed", 3)
 	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, "--owner", "seeder", "--journal", filepath.Join(root, "seed.db"),
-		filepath.Join(root, "seed")).code)
+		filepath.Join(root, "seed")).Code)
 	hwords := corpus(t, filepath.Join(root, "h"), "holder", 5)
 	wwords := corpus(t, filepath.Join(root, "w"), "successor", 5)
 	hj, wj := filepath.Join(root, "h.db"), filepath.Join(root, "w.db")
 
 	h := stoppedAt(t, "before-commit", ix, "H", hj, "30s", filepath.Join(root, "h"))
 	r := tguard(t, nil, "lock", "break", "--force", "--index", ix)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	require.NoError(t, os.Remove(filepath.Join(ix, ".tantivy-writer.lock")))
 	w := stoppedAt(t, "before-commit", ix, "W", wj, "30s", filepath.Join(root, "w"))
 
@@ -83,7 +71,7 @@ func TestForceBrokenHolderCannotEraseOrBeErased(t *testing.T) {
 
 	// H's entries were kept until a later grant read them in the index.
 	r = tguard(t, nil, "flush", "--index", ix, "--owner", "H", "--journal", hj, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	everyWordOnce(t, ix, hwords)
 }
 
@@ -98,14 +86,14 @@ func TestJournalKeptUntilConfirmed(t *testing.T) {
 	root := t.TempDir()
 	ix := filepath.Join(root, "index")
 	seed := corpus(t, filepath.Join(root, "seed"), "seed", 2)
-	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, "--owner", "seeder", filepath.Join(root, "seed")).code)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, "--owner", "seeder", filepath.Join(root, "seed")).Code)
 	backup := filepath.Join(root, "backup")
 	require.NoError(t, exec.Command("cp", "-a", ix, backup).Run())
 
 	j := filepath.Join(root, "j.db")
 	words := corpus(t, filepath.Join(root, "docs"), "kept", 4)
 	r := tguard(t, nil, "index", "--index", ix, "--owner", "A", "--journal", j, filepath.Join(root, "docs"))
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	everyWordOnce(t, ix, words)
 
 	// The commit is erased; only the lease folder is newer than the copy.
@@ -118,14 +106,14 @@ func TestJournalKeptUntilConfirmed(t *testing.T) {
 	assert.Equal(t, 0, hits(t, ix, words[0]))
 
 	r = tguard(t, nil, "flush", "--index", ix, "--owner", "A", "--journal", j, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	everyWordOnce(t, ix, append(seed, words...))
 
 	// Once a later grant has read them in the index, they leave the journal.
 	r = tguard(t, nil, "flush", "--index", ix, "--owner", "A", "--journal", j, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var sum struct{ Indexed, Pending int }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &sum))
 	assert.Equal(t, 0, sum.Indexed)
 	assert.Equal(t, 0, sum.Pending)
 	everyWordOnce(t, ix, words)
@@ -142,16 +130,16 @@ func TestTokensAnchoredToTheIndex(t *testing.T) {
 	for i := range 5 {
 		corpus(t, filepath.Join(root, "docs"), "round"+string(rune('a'+i)), 2)
 		r := tguard(t, nil, "index", "--index", ix, filepath.Join(root, "docs"))
-		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, 0, r.Code, r.Stderr)
 	}
 	require.Equal(t, uint64(5), readStats(t, ix).Token)
 	require.NoError(t, os.RemoveAll(filepath.Join(ix, ".tguard-lease")))
 
 	words := corpus(t, filepath.Join(root, "more"), "afterloss", 3)
 	r := tguard(t, nil, "index", "--index", ix, "--json", filepath.Join(root, "more"))
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var sum struct{ Token uint64 }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &sum))
 	assert.Equal(t, uint64(6), sum.Token)
 	assert.Equal(t, uint64(6), readStats(t, ix).Token)
 	everyWordOnce(t, ix, words)
@@ -165,7 +153,7 @@ func TestMissingMetaWithCompleteTemporary(t *testing.T) {
 	root := t.TempDir()
 	ix := filepath.Join(root, "index")
 	words := corpus(t, filepath.Join(root, "docs"), "orphaned", 3)
-	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, filepath.Join(root, "docs")).code)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, filepath.Join(root, "docs")).Code)
 	tmp := filepath.Join(ix, ".meta.json.tguard-0123456789ab.tmp")
 	require.NoError(t, os.Rename(filepath.Join(ix, "meta.json"), tmp))
 
@@ -175,10 +163,10 @@ func TestMissingMetaWithCompleteTemporary(t *testing.T) {
 		{"index", "--index", ix, "--journal", filepath.Join(root, "j.db"), filepath.Join(root, "docs")},
 	} {
 		r := tguard(t, nil, args...)
-		assert.NotEqual(t, 0, r.code, "%v", args)
-		assert.Contains(t, r.stderr, "mv ", "%v: %s", args, r.stderr)
-		assert.Contains(t, r.stderr, tmp, "%v", args)
-		assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %s", r.stderr)
+		assert.NotEqual(t, 0, r.Code, "%v", args)
+		assert.Contains(t, r.Stderr, "mv ", "%v: %s", args, r.Stderr)
+		assert.Contains(t, r.Stderr, tmp, "%v", args)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.Stderr), "\n")+1, "one line: %s", r.Stderr)
 		_, err := os.Stat(filepath.Join(ix, "meta.json"))
 		assert.ErrorIs(t, err, os.ErrNotExist, "%v created an index over the lost commit", args)
 	}
@@ -199,21 +187,19 @@ func TestSecondAccountSharesTheIndex(t *testing.T) {
 	ix := filepath.Join(root, "index")
 	words := corpus(t, filepath.Join(root, "docs"), "shared", 3)
 	// umask 0 for tguard alone: sh sets it and execs.
-	cmd := exec.Command("sh", "-c", `umask 0 && exec "$@"`, "sh", tguardBin, "index", "--index", ix,
-		"--journal", filepath.Join(root, "root.db"), filepath.Join(root, "docs"))
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	umask0 := testbin.Bin{Path: "sh", Args: []string{"-c", `umask 0 && exec "$@"`, "sh", tguardBin.Path}}
+	umask0.Command("index", "--index", ix, "--journal", filepath.Join(root, "root.db"), filepath.Join(root, "docs")).Output(t)
 
 	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
 	r, _ := tguardAs(t, nobody, "search", "--index", ix, "--json", words[0])
-	require.Equal(t, 0, r.code, "another account searches: %s", r.stderr)
-	assert.Contains(t, r.stdout, `"total":1`)
+	require.Equal(t, 0, r.Code, "another account searches: %s", r.Stderr)
+	assert.Contains(t, r.Stdout, `"total":1`)
 
 	more := corpus(t, filepath.Join(root, "more"), "nobodys", 2)
 	require.NoError(t, os.Chmod(filepath.Join(root, "more"), 0o755))
 	r, _ = tguardAs(t, nobody, "index", "--index", ix, "--journal", filepath.Join(root, "nobody", "j.db"),
 		"--json", filepath.Join(root, "more"))
-	require.Equal(t, 0, r.code, "another account takes the lease and commits: %s", r.stderr)
+	require.Equal(t, 0, r.Code, "another account takes the lease and commits: %s", r.Stderr)
 	everyWordOnce(t, ix, append(words, more...))
 }
 
@@ -228,7 +214,7 @@ func TestHeldMetaLockDoesNotBlockForEver(t *testing.T) {
 	root := t.TempDir()
 	ix := filepath.Join(root, "index")
 	corpus(t, filepath.Join(root, "seed"), "seed", 1)
-	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, filepath.Join(root, "seed")).code)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, filepath.Join(root, "seed")).Code)
 	// -o: flock holds the lock itself, not the sleep, so killing it frees
 	// the lock.
 	holder := exec.Command("flock", "-o", filepath.Join(ix, ".tantivy-meta.lock"), "sleep", "300")
@@ -239,18 +225,15 @@ func TestHeldMetaLockDoesNotBlockForEver(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond, "the meta lock must be held")
 
 	words := corpus(t, filepath.Join(root, "docs"), "blocked", 3)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tguardBin, "index", "--index", ix, "--lease", "2s", filepath.Join(root, "docs"))
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, ctx.Err(), "tguard index still blocked on the meta lock after 60 s")
-	require.NoError(t, err, "%s", out)
-	t.Logf("tguard index took %v with the meta lock held", time.Since(start).Round(time.Millisecond))
+	cmd := tguardBin.Command("index", "--index", ix, "--lease", "2s", filepath.Join(root, "docs"))
+	cmd.Timeout = 60 * time.Second // else: still blocked on the meta lock
+	r := cmd.Run(t)
+	require.Equal(t, 0, r.Code, "%s%s", r.Stdout, r.Stderr)
+	t.Logf("tguard index took %v with the meta lock held", r.Took.Round(time.Millisecond))
 
-	r := tguard(t, nil, "lock", "status", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, `"held":false`)
+	r = tguard(t, nil, "lock", "status", "--index", ix, "--json")
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Contains(t, r.Stdout, `"held":false`)
 	require.NoError(t, holder.Process.Kill())
 	_ = holder.Wait()
 	everyWordOnce(t, ix, words)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/testbin"
 )
 
 // corpus writes n files under dir, each with a word only it contains
@@ -34,18 +35,18 @@ type stats struct {
 func readStats(t *testing.T, ix string) stats {
 	t.Helper()
 	r := tguard(t, nil, "stats", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, "the index must open: %s", r.stderr)
+	require.Equal(t, 0, r.Code, "the index must open: %s", r.Stderr)
 	var s stats
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &s))
 	return s
 }
 
 func hits(t *testing.T, ix, query string) int {
 	t.Helper()
 	r := tguard(t, nil, "search", "--index", ix, "--json", "--limit", "5", query)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var res struct{ Total int }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res))
 	return res.Total
 }
 
@@ -67,7 +68,7 @@ func TestConcurrentIndexersOverlap(t *testing.T) {
 	}
 	pairs := [][2]string{{"alpha", "beta"}, {"beta", "gamma"}, {"gamma", "alpha"}}
 	var wg sync.WaitGroup
-	results := make([]result, len(pairs))
+	results := make([]testbin.Result, len(pairs))
 	for i, p := range pairs {
 		wg.Add(1)
 		go func() {
@@ -79,12 +80,12 @@ func TestConcurrentIndexersOverlap(t *testing.T) {
 	wg.Wait()
 	tokens := map[uint64]bool{}
 	for i, r := range results {
-		require.Equal(t, 0, r.code, "indexer %d: %s", i, r.stderr)
+		require.Equal(t, 0, r.Code, "indexer %d: %s", i, r.Stderr)
 		var sum struct {
 			Indexed int
 			Token   uint64
 		}
-		require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+		require.NoError(t, json.Unmarshal([]byte(r.Stdout), &sum))
 		assert.Equal(t, 80, sum.Indexed)
 		assert.False(t, tokens[sum.Token], "token %d granted twice", sum.Token)
 		tokens[sum.Token] = true
@@ -102,10 +103,10 @@ func TestJournaledBeforeCrashIsFlushed(t *testing.T) {
 	ix, journal := filepath.Join(root, "index"), filepath.Join(root, "j.db")
 	words := corpus(t, filepath.Join(root, "docs"), "acked", 5)
 	r := tguard(t, []string{"TGUARD_FAILPOINT=before-commit:crash"}, "index", "--index", ix, "--journal", journal, filepath.Join(root, "docs"))
-	require.NotEqual(t, 0, r.code)
+	require.NotEqual(t, 0, r.Code)
 	assert.Equal(t, 0, hits(t, ix, words[0]))
 	r = tguard(t, nil, "flush", "--index", ix, "--journal", journal, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	everyWordOnce(t, ix, words)
 }
 
@@ -125,9 +126,9 @@ func TestZombieWriterSameHost(t *testing.T) {
 	z := stoppedAt(t, "before-commit", ix, "zombie", zj, "1s", filepath.Join(root, "z"))
 
 	r := tguard(t, nil, "index", "--index", ix, "--owner", "successor", "--journal", sj, "--lease", "1s", filepath.Join(root, "s"))
-	assert.Equal(t, 1, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "writer lock busy")
-	assert.Contains(t, r.stderr, "5 documents stay journaled")
+	assert.Equal(t, 1, r.Code, r.Stderr)
+	assert.Contains(t, r.Stderr, "writer lock busy")
+	assert.Contains(t, r.Stderr, "5 documents stay journaled")
 
 	code, stderr := finish(t, z)
 	assert.Equal(t, 76, code, stderr)
@@ -136,9 +137,9 @@ func TestZombieWriterSameHost(t *testing.T) {
 	assert.Equal(t, 0, s.Docs, "the zombie committed nothing")
 
 	r = tguard(t, nil, "flush", "--index", ix, "--owner", "successor", "--journal", sj)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	r = tguard(t, nil, "flush", "--index", ix, "--owner", "zombie", "--journal", zj)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	everyWordOnce(t, ix, append(zwords, swords...))
 }
 
@@ -147,15 +148,15 @@ func TestPrune(t *testing.T) {
 	ix, docs := filepath.Join(root, "index"), filepath.Join(root, "docs")
 	words := corpus(t, docs, "prune", 4)
 	writeFile(t, filepath.Join(root, "docs-other", "f.txt"), "outsider\n")
-	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, docs, filepath.Join(root, "docs-other")).code)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, docs, filepath.Join(root, "docs-other")).Code)
 	require.NoError(t, os.Remove(filepath.Join(docs, "f000.txt")))
 
-	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, docs).code)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, docs).Code)
 	assert.Equal(t, 1, hits(t, ix, words[0]), "without --prune a deleted file stays")
 
 	r := tguard(t, nil, "index", "--index", ix, "--prune", "--json", docs)
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, `"deleted":1`)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Contains(t, r.Stdout, `"deleted":1`)
 	assert.Equal(t, 0, hits(t, ix, words[0]))
 	assert.Equal(t, 1, hits(t, ix, words[1]))
 	assert.Equal(t, 1, hits(t, ix, "outsider"), "a folder next to the pruned one is left alone")
@@ -170,8 +171,8 @@ func TestIndexWaitTimesOut(t *testing.T) {
 	holder(t, ix, "--owner", "other")
 	j := filepath.Join(root, "j.db")
 	r := tguard(t, nil, "index", "--index", ix, "--journal", j, "--wait", "300ms", filepath.Join(root, "docs"))
-	assert.Equal(t, 75, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "other")
-	assert.Contains(t, r.stderr, "3 documents stay journaled")
+	assert.Equal(t, 75, r.Code, r.Stderr)
+	assert.Contains(t, r.Stderr, "other")
+	assert.Contains(t, r.Stderr, "3 documents stay journaled")
 	_ = words
 }

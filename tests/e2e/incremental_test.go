@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -25,9 +24,9 @@ type indexStats struct {
 func fullStats(t *testing.T, ix string) indexStats {
 	t.Helper()
 	r := tguard(t, nil, "stats", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var s indexStats
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &s))
 	return s
 }
 
@@ -40,9 +39,9 @@ type runSummary struct {
 func indexRun(t *testing.T, args ...string) runSummary {
 	t.Helper()
 	r := tguard(t, nil, append([]string{"index", "--json"}, args...)...)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var s runSummary
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &s), r.Stdout)
 	return s
 }
 
@@ -126,14 +125,14 @@ func TestJournaledFileKeptWhenNotCommitted(t *testing.T) {
 	writeFile(t, filepath.Join(docs, "b.jsonl"), `{"id":"line1","body":"keptline first"}`+"\n")
 	h := holder(t, ix, "--owner", "other")
 	r := tguard(t, nil, "index", "--index", ix, "--journal", j, "--wait", "300ms", docs)
-	require.Equal(t, 75, r.code, r.stderr)
+	require.Equal(t, 75, r.Code, r.Stderr)
 	writeFile(t, filepath.Join(docs, "a.txt"), "keptsecond version, longer\n")
 	writeFile(t, filepath.Join(docs, "b.jsonl"), `{"id":"line1","body":"keptline second"}`+"\n")
 	_ = syscall.Kill(-h.Process.Pid, syscall.SIGKILL)
-	_ = h.Wait()
+	<-h.Done()
 
 	r = tguard(t, nil, "flush", "--index", ix, "--journal", j)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	assert.Equal(t, 1, hits(t, ix, "keptfirst"), "the journaled content was applied")
 	assert.Equal(t, 0, hits(t, ix, "keptsecond"))
 	assert.Equal(t, 1, hits(t, ix, "first"), "the journaled line was applied")
@@ -163,7 +162,7 @@ func TestSegmentsBoundedAfterSmallRuns(t *testing.T) {
 	assert.Equal(t, 20, st.Docs)
 
 	r := tguard(t, nil, "merge", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	after := fullStats(t, ix)
 	assert.Equal(t, 1, after.Segments)
 	assert.Equal(t, 20, after.Docs)
@@ -244,20 +243,17 @@ func TestChangedAndGoneCounted(t *testing.T) {
 	writeFile(t, filepath.Join(docs, "c.txt"), "epsilon kept\n")
 	require.NoError(t, os.MkdirAll(ix, 0o755))
 	h := holder(t, ix, "--owner", "other-host")
-	cmd := exec.Command(tguardBin, "index", "--index", ix, "--journal", filepath.Join(root, "j.db"), docs)
-	var out, errb syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	require.NoError(t, cmd.Start())
-	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "waiting for the lease held by other-host") },
+	p := tguardBin.Command("index", "--index", ix, "--journal", filepath.Join(root, "j.db"), docs).Start(t)
+	require.Eventually(t, func() bool { return strings.Contains(p.Stderr(), "waiting for the lease held by other-host") },
 		30*time.Second, 20*time.Millisecond)
 	writeFile(t, filepath.Join(docs, "a.txt"), "epsilon second, longer\n")
 	require.NoError(t, os.Remove(filepath.Join(docs, "b.txt")))
 	require.NoError(t, syscall.Kill(-h.Process.Pid, syscall.SIGTERM))
-	_ = h.Wait()
-	require.NoError(t, cmd.Wait(), errb.String())
-	assert.Contains(t, out.String(), "indexed 2, skipped 2 (changed after it was journaled 1, gone 1)")
-	assert.Contains(t, errb.String(), "a.txt: changed after it was journaled")
-	assert.Contains(t, errb.String(), "b.txt: not indexed")
+	<-h.Done()
+	require.Equal(t, 0, p.Wait(t, 2*time.Minute), p.Stderr())
+	assert.Contains(t, p.Stdout(), "indexed 2, skipped 2 (changed after it was journaled 1, gone 1)")
+	assert.Contains(t, p.Stderr(), "a.txt: changed after it was journaled")
+	assert.Contains(t, p.Stderr(), "b.txt: not indexed")
 	assert.Equal(t, 1, hits(t, ix, "second"))
 	assert.Equal(t, 0, hits(t, ix, "other"))
 }

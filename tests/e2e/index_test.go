@@ -26,12 +26,12 @@ func TestIndexSearchStats(t *testing.T) {
 			"{\"id\":\"doc-4\",\"body\":\"bad \xff utf8\"}\n")
 
 	r := tguard(t, nil, "index", "--index", ix, "--json", docs)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var sum struct {
 		Files, Indexed, Skipped, Bad int
 		Skips                        []struct{ Path, Reason string }
 	}
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &sum), r.Stdout)
 	assert.Equal(t, 5, sum.Files)
 	assert.Equal(t, 4, sum.Indexed, "a.txt, b.md, doc-1, doc-3")
 	assert.Equal(t, 2, sum.Bad)
@@ -45,41 +45,43 @@ func TestIndexSearchStats(t *testing.T) {
 	assert.Contains(t, reasons, "more.jsonl:4", "invalid UTF-8 line named with its line number")
 
 	r = tguard(t, nil, "search", "--index", ix, "--json", "zebras")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var res struct {
 		Total int
 		Hits  []struct{ ID, Path, Title string }
 	}
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res))
 	require.Equal(t, 1, res.Total)
+	require.NotEmpty(t, res.Hits, "a total of 1 and no hit listed: %s", r.Stdout)
 	assert.True(t, strings.HasSuffix(res.Hits[0].Path, "b.md"))
 
 	r = tguard(t, nil, "search", "--index", ix, "--json", "walrus")
-	require.Equal(t, 0, r.code, r.stderr)
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
+	require.Equal(t, 0, r.Code, r.Stderr)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res))
 	require.Equal(t, 1, res.Total)
+	require.NotEmpty(t, res.Hits, "a total of 1 and no hit listed: %s", r.Stdout)
 	assert.Equal(t, "doc-1", res.Hits[0].ID)
 
 	r = tguard(t, nil, "stats", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var st struct {
 		Docs     int
 		Segments int
 		Payload  *string
 	}
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &st))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &st))
 	assert.Equal(t, 4, st.Docs)
 	assert.NotNil(t, st.Payload)
 
 	// Re-indexing replaces documents by id instead of adding copies.
 	writeFile(t, filepath.Join(docs, "a.txt"), "the slow red fox\n")
 	r = tguard(t, nil, "index", "--index", ix, docs)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	r = tguard(t, nil, "stats", "--index", ix, "--json")
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &st))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &st))
 	assert.Equal(t, 4, st.Docs)
 	r = tguard(t, nil, "search", "--index", ix, "--json", "quick")
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res))
 	assert.Equal(t, 0, res.Total, "the old version of a.txt is gone")
 }
 
@@ -88,7 +90,7 @@ func TestBadInput(t *testing.T) {
 	root := t.TempDir()
 	ix := filepath.Join(root, "index")
 	writeFile(t, filepath.Join(root, "docs", "a.txt"), "hello world\n")
-	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, filepath.Join(root, "docs")).code)
+	require.Equal(t, 0, tguard(t, nil, "index", "--index", ix, filepath.Join(root, "docs")).Code)
 	notIndex := filepath.Join(root, "plain")
 	require.NoError(t, os.MkdirAll(notIndex, 0o755))
 
@@ -117,11 +119,11 @@ func TestBadInput(t *testing.T) {
 				env = []string{"TGUARD_CLOCK_SKEW=soon"}
 			}
 			r := tguard(t, env, c.args...)
-			assert.Equal(t, c.code, r.code, r.stderr)
-			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-			assert.Len(t, lines, 1, "one line: %q", r.stderr)
-			assert.Contains(t, strings.ToLower(r.stderr), strings.ToLower(c.want))
-			assert.NotContains(t, r.stderr, "goroutine", "no panic trace")
+			assert.Equal(t, c.code, r.Code, r.Stderr)
+			lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+			assert.Len(t, lines, 1, "one line: %q", r.Stderr)
+			assert.Contains(t, strings.ToLower(r.Stderr), strings.ToLower(c.want))
+			assert.NotContains(t, r.Stderr, "goroutine", "no panic trace")
 		})
 	}
 }

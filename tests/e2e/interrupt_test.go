@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,14 +9,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/tguard/tguard/tests/testbin"
 )
 
 var interruptedRe = regexp.MustCompile("interrupted: ([0-9]+) documents journaled; `tguard flush --index (.+)` applies them")
@@ -37,22 +34,19 @@ func goSources(t *testing.T) string {
 // journaled.
 func interrupt(t *testing.T, sig os.Signal, code int, ready func() bool, args ...string) int {
 	t.Helper()
-	cmd := exec.Command(tguardBin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	require.NoError(t, cmd.Start())
+	p := tguardBin.Command(args...).Start(t)
 	require.Eventually(t, ready, 60*time.Second, 5*time.Millisecond, "the run did not get there")
-	require.NoError(t, cmd.Process.Signal(sig))
+	p.Signal(t, sig)
 	sent := time.Now()
-	err := cmd.Wait()
+	got := p.Wait(t, time.Minute)
 	took := time.Since(sent)
 	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee, "run ended before the signal: %s", out.String())
-	assert.Equal(t, code, ee.ExitCode(), errb.String())
+	require.ErrorAs(t, p.Err(), &ee, "run ended before the signal: %s", p.Stdout())
+	assert.Equal(t, code, got, p.Stderr())
 	assert.Less(t, took, 10*time.Second, "stops promptly")
-	m := interruptedRe.FindStringSubmatch(errb.String())
-	require.NotNil(t, m, "stderr: %s", errb.String())
-	assert.Equal(t, 1, strings.Count(errb.String(), "\n"), "one line: %s", errb.String())
+	m := interruptedRe.FindStringSubmatch(p.Stderr())
+	require.NotNil(t, m, "stderr: %s", p.Stderr())
+	assert.Equal(t, 1, strings.Count(p.Stderr(), "\n"), "one line: %s", p.Stderr())
 	n, _ := strconv.Atoi(m[1])
 	return n
 }
@@ -65,19 +59,19 @@ func leaseFree(t *testing.T, ix string) {
 		return
 	}
 	r := tguard(t, nil, "lock", "status", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var st struct{ Held bool }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &st))
-	assert.False(t, st.Held, "lease released at once: %s", r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &st))
+	assert.False(t, st.Held, "lease released at once: %s", r.Stdout)
 }
 
 // flushAll runs flush and checks that it applied want documents.
 func flushAll(t *testing.T, ix, journal string, want int) {
 	t.Helper()
 	r := tguard(t, nil, "flush", "--index", ix, "--journal", journal, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var sum struct{ Indexed, Pending int }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &sum), r.Stdout)
 	assert.Equal(t, want, sum.Indexed, "flush applies every journaled document")
 	assert.Equal(t, 0, sum.Pending)
 	assert.Equal(t, want, docCount(t, ix))
@@ -125,15 +119,15 @@ func TestInterruptFlush(t *testing.T) {
 	// up at once, keeping the documents.
 	h := holder(t, ix, "--owner", "other")
 	r := tguard(t, nil, "index", "--index", ix, "--journal", journal, "-n", "--json", src)
-	require.Equal(t, 75, r.code, r.stderr)
+	require.Equal(t, 75, r.Code, r.Stderr)
 	var fail struct {
 		Error string
 		Code  int
 	}
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &fail), "--json failure on stdout: %q", r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &fail), "--json failure on stdout: %q", r.Stdout)
 	assert.Equal(t, 75, fail.Code)
 	require.NoError(t, syscall.Kill(-h.Process.Pid, syscall.SIGTERM))
-	_ = h.Wait()
+	<-h.Done()
 	leaseFree(t, ix)
 
 	// In the middle of applying: Tantivy's writer lock is taken (the
@@ -149,10 +143,10 @@ func TestInterruptFlush(t *testing.T) {
 		"flush", "--index", ix, "--journal", journal, "--batch", "100")
 	leaseFree(t, ix)
 	r = tguard(t, nil, "stats", "--index", ix, "--json")
-	t.Logf("after the interrupt: %s%s", r.stdout, r.stderr)
-	if r.code == 0 {
+	t.Logf("after the interrupt: %s%s", r.Stdout, r.Stderr)
+	if r.Code == 0 {
 		var st struct{ Docs int }
-		require.NoError(t, json.Unmarshal([]byte(r.stdout), &st))
+		require.NoError(t, json.Unmarshal([]byte(r.Stdout), &st))
 		assert.Equal(t, 0, st.Docs, "nothing half-done committed")
 	}
 	require.Greater(t, n, 1000)
@@ -168,45 +162,21 @@ func TestInterruptWhileWaiting(t *testing.T) {
 	writeFile(t, filepath.Join(docs, "a.txt"), "gamma\n")
 	require.NoError(t, os.MkdirAll(ix, 0o755))
 	h := holder(t, ix, "--owner", "other-host")
-	cmd := exec.Command(tguardBin, "index", "--index", ix, "--journal", filepath.Join(root, "j.db"), docs)
-	var errb syncBuffer
-	cmd.Stderr = &errb
-	require.NoError(t, cmd.Start())
-	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "waiting for the lease held by other-host") },
+	p := tguardBin.Command("index", "--index", ix, "--journal", filepath.Join(root, "j.db"), docs).Start(t)
+	require.Eventually(t, func() bool { return strings.Contains(p.Stderr(), "waiting for the lease held by other-host") },
 		30*time.Second, 20*time.Millisecond)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee)
-	assert.Equal(t, 143, ee.ExitCode(), errb.String())
-	assert.Regexp(t, interruptedRe, errb.String())
-	assert.Contains(t, errb.String(), "interrupted: 1 documents journaled")
+	p.Signal(t, syscall.SIGTERM)
+	assert.Equal(t, 143, p.Wait(t, time.Minute), p.Stderr())
+	assert.Regexp(t, interruptedRe, p.Stderr())
+	assert.Contains(t, p.Stderr(), "interrupted: 1 documents journaled")
 	// Acknowledged means copied: what flush applies is the content as it
 	// was journaled, though the file changed after the interrupt.
 	writeFile(t, filepath.Join(docs, "a.txt"), "delta, written after the interrupt\n")
 	require.NoError(t, syscall.Kill(-h.Process.Pid, syscall.SIGTERM))
-	_ = h.Wait()
+	<-h.Done()
 	flushAll(t, ix, filepath.Join(root, "j.db"), 1)
 	assert.Equal(t, 1, hits(t, ix, "gamma"))
 	assert.Equal(t, 0, hits(t, ix, "delta"))
-}
-
-// syncBuffer is a bytes.Buffer a process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func fileSize(path string) int64 {
@@ -228,26 +198,18 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		writeFile(t, filepath.Join(docs, strconv.Itoa(i)+".txt"), "kappa "+strconv.Itoa(i)+"\n")
 	}
-	cmd := exec.Command(tguardBin, "index", "--index", ix, "--journal", journal, docs)
-	cmd.Env = append(os.Environ(), "TGUARD_FAILPOINT=before-commit:stop")
-	var errb syncBuffer
-	cmd.Stderr = &errb
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	testbin.WaitStopped(t, cmd.Process.Pid)
-	require.NoError(t, cmd.Process.Signal(os.Interrupt))
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee)
-	assert.Contains(t, []int{130, 143}, ee.ExitCode(), errb.String())
-	assert.Contains(t, errb.String(), "again: exiting at once", errb.String())
+	p := tguardBin.Command("index", "--index", ix, "--journal", journal, docs).
+		With("TGUARD_FAILPOINT=before-commit:stop").Start(t)
+	p.WaitStopped(t)
+	p.Signal(t, os.Interrupt)
+	p.Signal(t, syscall.SIGTERM)
+	assert.Contains(t, []int{130, 143}, p.Resume(t, time.Minute), p.Stderr())
+	assert.Contains(t, p.Stderr(), "again: exiting at once", p.Stderr())
 
 	// The holder died with the lease; this host sees it dead and flush
 	// takes over at once.
 	r := tguard(t, nil, "flush", "--index", ix, "--journal", journal, "--wait", "30s", "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	assert.Equal(t, 20, docCount(t, ix), "every document once")
 	assert.Len(t, searchIDs(t, ix, "kappa"), 20)
 }

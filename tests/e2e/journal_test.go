@@ -24,17 +24,17 @@ func TestJournalListDrop(t *testing.T) {
 	require.NoError(t, os.MkdirAll(ix, 0o755))
 	h := holder(t, ix, "--owner", "busy")
 	r := tguard(t, env, "index", "--index", ix, "--owner", "late", "-n", docs)
-	require.Equal(t, 75, r.code, r.stderr)
+	require.Equal(t, 75, r.Code, r.Stderr)
 	_ = h
 
 	r = tguard(t, env, "journal", "list", "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var list []struct {
 		Path, Index, Owner string
 		Pending            int
 		Bytes              int64
 	}
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &list), r.Stdout)
 	require.Len(t, list, 1)
 	real, err := filepath.Abs(ix)
 	require.NoError(t, err)
@@ -43,22 +43,22 @@ func TestJournalListDrop(t *testing.T) {
 	assert.Equal(t, 2, list[0].Pending)
 	assert.Greater(t, list[0].Bytes, int64(0))
 	r = tguard(t, env, "journal", "list")
-	assert.Contains(t, r.stdout, "owner late, 2 pending")
+	assert.Contains(t, r.Stdout, "owner late, 2 pending")
 
 	// No terminal, no --yes: refused, nothing removed.
 	r = tguard(t, env, "journal", "drop", "--index", ix, "--owner", "late")
-	assert.Equal(t, 2, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "--yes")
+	assert.Equal(t, 2, r.Code, r.Stderr)
+	assert.Contains(t, r.Stderr, "--yes")
 	_, err = os.Stat(list[0].Path)
 	require.NoError(t, err, "still there")
 
 	r = tguard(t, env, "journal", "drop", "--index", ix, "--owner", "late", "--yes")
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "2 documents not applied are lost")
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Contains(t, r.Stdout, "2 documents not applied are lost")
 	_, err = os.Stat(list[0].Path)
 	assert.True(t, os.IsNotExist(err))
 	r = tguard(t, env, "journal", "list", "--json")
-	assert.Equal(t, "[]\n", r.stdout)
+	assert.Equal(t, "[]\n", r.Stdout)
 }
 
 // delete: journaled, applied under the lease, for documents that did not
@@ -69,16 +69,16 @@ func TestDeleteByID(t *testing.T) {
 	lines := filepath.Join(root, "d.jsonl")
 	writeFile(t, lines, `{"id":"k1","title":"iota one"}`+"\n"+`{"id":"k2","title":"iota two"}`+"\n")
 	r := tguard(t, nil, "index", "--index", ix, lines)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	require.Equal(t, []string{"k1", "k2"}, searchIDs(t, ix, "iota"))
 
 	r = tguard(t, nil, "delete", "--index", ix, "--json", "k1")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var sum struct {
 		Deleted, Indexed int
 		Committed        bool
 	}
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &sum), r.Stdout)
 	assert.Equal(t, 1, sum.Deleted)
 	assert.Equal(t, 0, sum.Indexed)
 	assert.True(t, sum.Committed)
@@ -87,7 +87,7 @@ func TestDeleteByID(t *testing.T) {
 	// Held by another: exit 75, the deletion stays journaled for flush.
 	h := holder(t, ix, "--owner", "busy")
 	r = tguard(t, nil, "delete", "--index", ix, "-n", "k2")
-	assert.Equal(t, 75, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "1 documents stay journaled")
+	assert.Equal(t, 75, r.Code, r.Stderr)
+	assert.Contains(t, r.Stderr, "1 documents stay journaled")
 	_ = h
 }

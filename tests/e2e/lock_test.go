@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/testbin"
 )
 
 type lockStatus struct {
@@ -30,59 +28,57 @@ type lockStatus struct {
 func status(t *testing.T, ix string) lockStatus {
 	t.Helper()
 	r := tguard(t, nil, "lock", "status", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var s lockStatus
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &s), r.Stdout)
 	require.NotNil(t, s.ExpiresInMS, "expires_in_ms is part of the contract")
 	return s
 }
 
 // holder starts "tguard lock exec ... -- sh -c 'echo ready; sleep 60'" and
-// waits until the command runs.
-func holder(t *testing.T, ix string, args ...string) *exec.Cmd {
+// waits until the command runs. It has its own process group, so that
+// cleanup also ends the command when a test killed tguard alone.
+func holder(t *testing.T, ix string, args ...string) *testbin.Proc {
 	t.Helper()
 	all := append([]string{"lock", "exec", "--index", ix}, args...)
 	all = append(all, "--", "sh", "-c", `echo "ready $TGUARD_FENCING_TOKEN"; exec sleep 60`)
-	cmd := exec.Command(tguardBin, all...)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	// Its own process group, so that cleanup also ends the command when
-	// a test killed tguard alone.
+	cmd := tguardBin.Command(all...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(line, "ready "), line)
-	return cmd
+	p := cmd.Start(t)
+	require.Eventually(t, func() bool {
+		select {
+		case <-p.Done():
+			return true
+		default:
+			return strings.Contains(p.Stdout(), "\n")
+		}
+	}, time.Minute, time.Millisecond, "the holder's command did not start: %s", p.Stderr())
+	require.True(t, strings.HasPrefix(p.Stdout(), "ready "), p.Stdout())
+	return p
 }
 
 func TestLockExecRunsWithTokenAndPassesExitCode(t *testing.T) {
 	ix := filepath.Join(t.TempDir(), "not", "yet", "there")
 	// A folder that does not exist has no lease: an error, never "free".
 	r := tguard(t, nil, "lock", "status", "--index", ix)
-	assert.Equal(t, 1, r.code, r.stdout)
-	assert.Contains(t, r.stderr, "does not exist")
+	assert.Equal(t, 1, r.Code, r.Stdout)
+	assert.Contains(t, r.Stderr, "does not exist")
 
 	r = tguard(t, nil, "lock", "exec", "--index", ix, "--owner", "job-7", "--",
 		"sh", "-c", `echo "$TGUARD_FENCING_TOKEN $TGUARD_OWNER"; exit 3`)
-	assert.Equal(t, 3, r.code, r.stderr)
-	assert.Equal(t, "1 job-7\n", r.stdout)
+	assert.Equal(t, 3, r.Code, r.Stderr)
+	assert.Equal(t, "1 job-7\n", r.Stdout)
 
 	r = tguard(t, nil, "lock", "exec", "--index", ix, "--", "sh", "-c", `echo $TGUARD_FENCING_TOKEN`)
-	assert.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, "2\n", r.stdout, "every grant has a greater token")
+	assert.Equal(t, 0, r.Code, r.Stderr)
+	assert.Equal(t, "2\n", r.Stdout, "every grant has a greater token")
 	s := status(t, ix)
 	assert.False(t, s.Held)
 	assert.Equal(t, "released", s.State)
 
 	r = tguard(t, nil, "lock", "exec", "--index", ix, "--", "/no/such/program")
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "/no/such/program")
+	assert.Equal(t, 1, r.Code)
+	assert.Contains(t, r.Stderr, "/no/such/program")
 }
 
 func TestLockExecWaitTimesOutWith75(t *testing.T) {
@@ -95,8 +91,8 @@ func TestLockExecWaitTimesOutWith75(t *testing.T) {
 
 	start := time.Now()
 	r := tguard(t, nil, "lock", "exec", "--index", ix, "--wait", "300ms", "--", "true")
-	assert.Equal(t, 75, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "first", "the message names the holder")
+	assert.Equal(t, 75, r.Code, r.Stderr)
+	assert.Contains(t, r.Stderr, "first", "the message names the holder")
 	assert.Less(t, time.Since(start), 10*time.Second)
 }
 
@@ -104,20 +100,16 @@ func TestLockExecLeaseLostGives76(t *testing.T) {
 	ix := t.TempDir()
 	cmd := holder(t, ix, "--lease", "600ms")
 	r := tguard(t, nil, "lock", "break", "--index", ix)
-	assert.Equal(t, 1, r.code, "a live holder is not provably dead")
-	assert.Contains(t, r.stderr, "not provably dead")
+	assert.Equal(t, 1, r.Code, "a live holder is not provably dead")
+	assert.Contains(t, r.Stderr, "not provably dead")
 
 	r = tguard(t, nil, "lock", "break", "--index", ix, "--force", "--json")
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "warning")
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Contains(t, r.Stderr, "warning")
 
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		require.ErrorAs(t, err, &ee)
-		assert.Equal(t, 76, ee.ExitCode())
+	case <-cmd.Done():
+		assert.Equal(t, 76, cmd.Wait(t, 0))
 	case <-time.After(10 * time.Second):
 		t.Fatal("lock exec did not notice the lost lease")
 	}
@@ -128,23 +120,20 @@ func TestLockBreakDeadHolder(t *testing.T) {
 	cmd := holder(t, ix)
 	// Kill tguard itself (not its command): a holder that died on this host.
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	_ = cmd.Wait()
+	<-cmd.Done()
 	s := status(t, ix)
 	assert.True(t, s.Held)
 	assert.True(t, s.HolderDead)
 
 	r := tguard(t, nil, "lock", "break", "--index", ix, "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var after lockStatus
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &after))
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &after))
 	assert.False(t, after.Held)
 	assert.Equal(t, "expired", after.State)
 
 	// And a waiter would not have needed the break: a dead holder on this
 	// host is taken over at once.
 	holder(t, ix)
-	cmd2 := exec.Command(tguardBin, "lock", "status", "--index", ix)
-	out, err := cmd2.Output()
-	require.NoError(t, err)
-	assert.Contains(t, string(out), "held by")
+	assert.Contains(t, tguardBin.Command("lock", "status", "--index", ix).Output(t), "held by")
 }

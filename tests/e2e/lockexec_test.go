@@ -27,16 +27,18 @@ import (
 // time (nanoseconds since the epoch, from date(1)) to a file every 50 ms,
 // from the command itself and from a grandchild it starts in the
 // background. A heartbeat's time is taken before it is written, so the
-// last one on disk bounds when that process last ran.
+// last one on disk bounds when that process last ran. Each is written to a
+// new file renamed over the last: a process killed between date's
+// truncation and its write would otherwise leave no heartbeat at all.
 
 // beats is the shell body of a command: a grandchild writes grand.hb, the
 // command writes child.hb; each records its pid (*.pid) and, if it gets
 // SIGTERM, the time of each in *.term (and goes on: it ignores SIGTERM).
 const beats = `
 sh -c 'trap "date +%s%N >> grand.term" TERM; echo $$ > grand.pid
-while :; do date +%s%N > grand.hb; sleep 0.05; done' &
+while :; do date +%s%N > grand.hb.new && mv -f grand.hb.new grand.hb; sleep 0.05; done' &
 trap 'date +%s%N >> child.term' TERM; echo $$ > child.pid
-while :; do date +%s%N > child.hb; sleep 0.05; done
+while :; do date +%s%N > child.hb.new && mv -f child.hb.new child.hb; sleep 0.05; done
 `
 
 var beatFiles = []string{"child.hb", "grand.hb"}
@@ -44,7 +46,7 @@ var beatFiles = []string{"child.hb", "grand.hb"}
 // execRun is a running "tguard lock exec" whose stderr lines are kept with
 // the time each arrived.
 type execRun struct {
-	cmd   *exec.Cmd
+	cmd   *testbin.Proc
 	mu    sync.Mutex
 	lines []stampedLine
 	eof   chan struct{}
@@ -62,17 +64,16 @@ func startExec(t *testing.T, work string, args []string, script string) *execRun
 	t.Helper()
 	all := append([]string{"lock", "exec", "--index", filepath.Join(work, "ix")}, args...)
 	all = append(all, "--", "sh", "-c", script)
-	r := &execRun{cmd: exec.Command(tguardBin, all...), eof: make(chan struct{})}
-	r.cmd.Dir = work
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// A pipe of our own, not StderrPipe: a command that outlives tguard
-	// keeps its write end open, and Wait must not wait for that.
+	cmd := tguardBin.Command(all...)
+	cmd.Dir = work
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A pipe of our own, to stamp each line as it arrives (the runner's
+	// file would not say when).
 	stderr, w, err := os.Pipe()
 	require.NoError(t, err)
-	r.cmd.Stderr = w
-	err = r.cmd.Start()
+	cmd.Stderr = w
+	r := &execRun{cmd: cmd.Start(t), eof: make(chan struct{})}
 	w.Close()
-	require.NoError(t, err)
 	go func() {
 		defer close(r.eof)
 		defer stderr.Close()
@@ -83,8 +84,8 @@ func startExec(t *testing.T, work string, args []string, script string) *execRun
 			r.mu.Unlock()
 		}
 	}()
+	// Runs before the runner's cleanup (which kills tguard's group).
 	t.Cleanup(func() {
-		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
 		pids, _ := filepath.Glob(filepath.Join(work, "*.pid"))
 		for _, f := range pids {
 			if b, err := os.ReadFile(f); err == nil {
@@ -93,7 +94,6 @@ func startExec(t *testing.T, work string, args []string, script string) *execRun
 				}
 			}
 		}
-		_ = r.cmd.Wait()
 	})
 	return r
 }
@@ -101,25 +101,17 @@ func startExec(t *testing.T, work string, args []string, script string) *execRun
 // wait waits up to d for tguard to exit and returns its exit code.
 func (r *execRun) wait(t *testing.T, d time.Duration) int {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- r.cmd.Wait() }()
 	select {
-	case err := <-done:
-		// What tguard wrote is in the pipe; a survivor may hold it open.
-		select {
-		case <-r.eof:
-		case <-time.After(500 * time.Millisecond):
-		}
-		if err == nil {
-			return 0
-		}
-		var ee *exec.ExitError
-		require.ErrorAs(t, err, &ee)
-		return ee.ExitCode()
+	case <-r.cmd.Done():
 	case <-time.After(d):
 		t.Fatalf("tguard lock exec still runs after %v; stderr:\n%s", d, r.stderr())
-		return -1
 	}
+	// What tguard wrote is in the pipe; a survivor may hold it open.
+	select {
+	case <-r.eof:
+	case <-time.After(500 * time.Millisecond):
+	}
+	return r.cmd.Wait(t, 0)
 }
 
 // line returns the first stderr line containing s and when it arrived.
@@ -204,19 +196,16 @@ func TestLockExecCommandDiesWithHolder(t *testing.T) {
 	holder := startExec(t, work, []string{"--lease", "2s"}, beats)
 	beating(t, work)
 
-	waiter := exec.Command(tguardBin, "lock", "exec", "--index", filepath.Join(work, "ix"), "--lease", "2s",
+	wcmd := tguardBin.Command("lock", "exec", "--index", filepath.Join(work, "ix"), "--lease", "2s",
 		"--", "sh", "-c", `date +%s%N > granted`)
-	waiter.Dir = work
-	var werr bytes.Buffer
-	waiter.Stderr = &werr
-	require.NoError(t, waiter.Start())
-	t.Cleanup(func() { _ = waiter.Process.Kill(); _ = waiter.Wait() })
+	wcmd.Dir = work
+	waiter := wcmd.Start(t)
 	time.Sleep(300 * time.Millisecond) // the waiter watches the lease
 
 	killed := time.Now()
 	require.NoError(t, holder.cmd.Process.Signal(syscall.SIGKILL))
 	holder.wait(t, 10*time.Second)
-	require.NoError(t, waiter.Wait(), werr.String())
+	require.Equal(t, 0, waiter.Wait(t, 2*time.Minute), waiter.Stderr())
 	granted := stamps(t, filepath.Join(work, "granted"))
 	require.Len(t, granted, 1)
 	t.Logf("waiter granted %v after the SIGKILL", granted[0].Sub(killed).Round(time.Microsecond))
@@ -236,7 +225,7 @@ func TestLockExecLostLeaseKillsCommandBeforeDeadline(t *testing.T) {
 	beating(t, work)
 
 	r := tguard(t, nil, "lock", "break", "--index", filepath.Join(work, "ix"), "--force")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	broken := time.Now()
 	// The last renewal started before the break: the holder's deadline is
 	// at most lease - lease/10 after it.
@@ -373,7 +362,7 @@ func TestLockExecOnTerminal(t *testing.T) {
 }
 
 type ptyRun struct {
-	cmd    *exec.Cmd
+	cmd    *testbin.Proc
 	master *os.File
 	mu     sync.Mutex
 	out    bytes.Buffer
@@ -395,10 +384,10 @@ func startOnPTY(t *testing.T, script string) *ptyRun {
 	slave, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
 	require.NoError(t, err)
 	p := &ptyRun{master: master, eof: make(chan struct{})}
-	p.cmd = exec.Command(tguardBin, "lock", "exec", "--index", filepath.Join(t.TempDir(), "ix"), "--", "sh", "-c", script)
-	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = slave, slave, slave
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	require.NoError(t, p.cmd.Start())
+	cmd := tguardBin.Command("lock", "exec", "--index", filepath.Join(t.TempDir(), "ix"), "--", "sh", "-c", script)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	p.cmd = cmd.Start(t)
 	slave.Close()
 	go func() {
 		defer close(p.eof)
@@ -415,7 +404,6 @@ func startOnPTY(t *testing.T, script string) *ptyRun {
 	}()
 	t.Cleanup(func() {
 		_ = p.cmd.Process.Kill()
-		_ = p.cmd.Wait()
 		master.Close()
 	})
 	return p
@@ -441,20 +429,12 @@ func (p *ptyRun) write(t *testing.T, s string) {
 
 func (p *ptyRun) wait(t *testing.T) int {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err == nil {
-			return 0
-		}
-		var ee *exec.ExitError
-		require.ErrorAs(t, err, &ee)
-		return ee.ExitCode()
+	case <-p.cmd.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatalf("tguard still runs; the terminal shows:\n%s", p.output())
-		return -1
 	}
+	return p.cmd.Wait(t, 0)
 }
 
 // generation is the folder of the only generation of ix's lease: the

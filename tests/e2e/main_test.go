@@ -2,45 +2,22 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/tguard/tguard/tests/testbin"
 )
 
-var tguardBin string
+var tguardBin testbin.Bin
 
 // TestMain builds the CLI once (as "make build" does).
 func TestMain(m *testing.M) { testbin.Main(m, &tguardBin) }
 
-// result is one finished run of tguard.
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
 // tguard runs the binary with args and extra environment.
-func tguard(t *testing.T, env []string, args ...string) result {
+func tguard(t *testing.T, env []string, args ...string) testbin.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tguardBin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running tguard %v: %v", args, err)
-	}
-	return result{code: code, stdout: out.String(), stderr: errb.String()}
+	return tguardBin.Command(args...).With(env...).Run(t)
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -29,36 +29,36 @@ func TestIndexOutput(t *testing.T) {
 	writeFile(t, filepath.Join(docs, "e.jsonl"), `{"id":"x1","title":"ok"}`+"\n"+`{"id":`+"\n")
 
 	r := tguard(t, nil, "index", "--index", fresh(), docs)
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Empty(t, r.stderr, "no line per skipped file by default")
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	require.Len(t, lines, 1, "one summary line: %q", r.stdout)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Empty(t, r.Stderr, "no line per skipped file by default")
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	require.Len(t, lines, 1, "one summary line: %q", r.Stdout)
 	assert.Contains(t, lines[0], "skipped 3 (binary 2, not UTF-8 1)")
 	assert.Contains(t, lines[0], "bad lines 1")
 	assert.Contains(t, lines[0], "--verbose")
 
 	r = tguard(t, nil, "index", "--index", fresh(), "--verbose", docs)
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, 4, strings.Count(r.stderr, "tguard: skipped "), r.stderr)
-	assert.Contains(t, r.stderr, "b.bin: binary")
-	assert.Contains(t, r.stderr, "e.jsonl:2")
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Equal(t, 4, strings.Count(r.Stderr, "tguard: skipped "), r.Stderr)
+	assert.Contains(t, r.Stderr, "b.bin: binary")
+	assert.Contains(t, r.Stderr, "e.jsonl:2")
 
 	r = tguard(t, nil, "index", "--index", fresh(), "-q", docs)
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Empty(t, r.stdout)
-	assert.Empty(t, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Empty(t, r.Stdout)
+	assert.Empty(t, r.Stderr)
 	r = tguard(t, nil, "index", "--index", fresh(), "-q", filepath.Join(root, "absent"))
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "absent", "errors still print with -q")
+	assert.Equal(t, 1, r.Code)
+	assert.Contains(t, r.Stderr, "absent", "errors still print with -q")
 
 	r = tguard(t, nil, "index", "--index", fresh(), "--json", docs)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var sum struct {
 		Skipped   int
 		Bad       int
 		SkippedBy map[string]int `json:"skipped_by_reason"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &sum), r.Stdout)
 	assert.Equal(t, 3, sum.Skipped, "files only")
 	assert.Equal(t, 1, sum.Bad)
 	assert.Equal(t, map[string]int{"binary": 2, "not UTF-8": 1}, sum.SkippedBy)

@@ -22,24 +22,25 @@ func TestSearchResults(t *testing.T) {
 	writeFile(t, filepath.Join(docs, "net", "conn.go"), "package net\n\n// Conn holds a mutex too.\n")
 	writeFile(t, filepath.Join(docs, "films.jsonl"), `{"id":"film-1","title":"The Mutex Affair","body":"a thriller about one lock"}`+"\n")
 	r := tguard(t, nil, "index", "--index", ix, docs)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 
 	r = tguard(t, nil, "search", "--index", ix, "mutex")
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "3 hits")
-	assert.Contains(t, r.stdout, filepath.Join("sync", "mutex.go"), "the path")
-	assert.Contains(t, r.stdout, "The Mutex Affair  film-1", "title and id")
-	assert.Contains(t, r.stdout, "A Mutex is a mutual exclusion lock.", "a one-line snippet")
-	assert.NotContains(t, r.stdout, "\x1b[", "plain when not on a terminal")
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Contains(t, r.Stdout, "3 hits")
+	assert.Contains(t, r.Stdout, filepath.Join("sync", "mutex.go"), "the path")
+	assert.Contains(t, r.Stdout, "The Mutex Affair  film-1", "title and id")
+	assert.Contains(t, r.Stdout, "A Mutex is a mutual exclusion lock.", "a one-line snippet")
+	assert.NotContains(t, r.Stdout, "\x1b[", "plain when not on a terminal")
 
 	r = tguard(t, nil, "search", "--index", ix, "--json", "exclusion")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	var res struct {
 		Total int
 		Hits  []map[string]json.RawMessage
 	}
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res), r.Stdout)
 	require.Equal(t, 1, res.Total)
+	require.NotEmpty(t, res.Hits, "a total of 1 and no hit listed: %s", r.Stdout)
 	h := res.Hits[0]
 	for _, k := range []string{"id", "path", "title", "body", "modified", "snippet", "score"} {
 		assert.Contains(t, h, k, "every stored field, the snippet and the score")
@@ -56,25 +57,27 @@ func TestSearchResults(t *testing.T) {
 	assert.NotContains(t, sn.Text, "\n", "one line")
 
 	r = tguard(t, nil, "search", "--index", ix, "--json", "--fields", "title,modified", "exclusion")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	res.Hits = nil
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res), r.Stdout)
+	require.NotEmpty(t, res.Hits, "no hit: %s", r.Stdout)
 	assert.Contains(t, res.Hits[0], "modified")
 	assert.NotContains(t, res.Hits[0], "body")
 	assert.NotContains(t, res.Hits[0], "path")
 	r = tguard(t, nil, "search", "--index", ix, "--fields", "nope", "exclusion")
-	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Equal(t, 2, r.Code, r.Stderr)
 
 	// A folder: path: matches a folder or file name word.
 	r = tguard(t, nil, "search", "--index", ix, "--json", "+mutex +path:sync")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	res.Hits = nil
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
-	require.Equal(t, 1, res.Total, r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res), r.Stdout)
+	require.Equal(t, 1, res.Total, r.Stdout)
+	require.NotEmpty(t, res.Hits, "a total of 1 and no hit listed: %s", r.Stdout)
 	assert.Contains(t, string(res.Hits[0]["path"]), "sync")
 
 	r = tguard(t, nil, "search", "--index", ix, "mutex*")
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
-	assert.Contains(t, r.stderr, "warning: mutex* is searched as mutex")
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Equal(t, 1, strings.Count(r.Stderr, "\n"), r.Stderr)
+	assert.Contains(t, r.Stderr, "warning: mutex* is searched as mutex")
 }

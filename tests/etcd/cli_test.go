@@ -4,18 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/tguard/tguard/tests/testbin"
 )
 
 // corpus writes n text files under dir, each with its own word.
@@ -63,14 +60,9 @@ func TestZombieFenced(t *testing.T) {
 	swords := corpus(t, filepath.Join(root, "s"), "successor", 3)
 	zj, sj := filepath.Join(root, "z.db"), filepath.Join(root, "s.db")
 
-	z := exec.Command(tguardBin, "index", "--index", ix, "--backend", "etcd", "--owner", "Z", "--journal", zj,
-		"--lease", "2s", filepath.Join(root, "z"))
-	z.Env = append(append(os.Environ(), env...), "TGUARD_FAILPOINT=before-commit:stop")
-	var zerr strings.Builder
-	z.Stderr = &zerr
-	require.NoError(t, z.Start())
-	t.Cleanup(func() { _ = z.Process.Kill(); _ = z.Process.Signal(syscall.SIGCONT); _ = z.Wait() })
-	testbin.WaitStopped(t, z.Process.Pid)
+	z := tguardBin.Command("index", "--index", ix, "--backend", "etcd", "--owner", "Z", "--journal", zj,
+		"--lease", "2s", filepath.Join(root, "z")).With(env...).With("TGUARD_FAILPOINT=before-commit:stop").Start(t)
+	z.WaitStopped(t)
 	stopped := time.Now()
 	// Tantivy's own writer lock is a kernel lock of this host; removing
 	// its file plays a successor on another host, where it does not reach.
@@ -84,11 +76,9 @@ func TestZombieFenced(t *testing.T) {
 	t.Logf("FIGURE etcd_zombie successor_granted_after_ms=%d successor_token=%d",
 		time.Since(stopped).Milliseconds(), sum.Token)
 
-	require.NoError(t, z.Process.Signal(syscall.SIGCONT))
-	err := z.Wait()
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee, "the zombie must fail: %s", zerr.String())
-	assert.Equal(t, 76, ee.ExitCode(), "lease lost or fenced: %s", zerr.String())
+	zcode := z.Resume(t, 2*time.Minute)
+	require.NotEqual(t, 0, zcode, "the zombie must fail: %s", z.Stderr())
+	assert.Equal(t, 76, zcode, "lease lost or fenced: %s", z.Stderr())
 
 	assert.Equal(t, sum.Token, indexToken(t, ix), "the successor's commit stays")
 	for _, w := range swords {
@@ -203,31 +193,25 @@ func TestKillWholeClusterWhileIndexing(t *testing.T) {
 	before := indexToken(t, ix)
 
 	words := corpus(t, filepath.Join(root, "docs"), "outage", 20)
-	cmd := exec.Command(tguardBin, "--log-level", "info", "index", "--index", ix, "--backend", "etcd",
-		"--journal", j, "--lease", lease.String(), "--batch", "1", filepath.Join(root, "docs"))
-	cmd.Env = append(os.Environ(), env...)
-	p := &helperProc{done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = lockedWriter{p}, lockedWriter{p}
-	p.cmd = cmd
-	require.NoError(t, cmd.Start())
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-p.done })
-	require.Eventually(t, func() bool { return strings.Contains(p.output(), `msg="lock: acquired"`) },
+	p := tguardBin.Command("--log-level", "info", "index", "--index", ix, "--backend", "etcd",
+		"--journal", j, "--lease", lease.String(), "--batch", "1", filepath.Join(root, "docs")).With(env...).Start(t)
+	output := func() string { return p.Stdout() + p.Stderr() }
+	require.Eventually(t, func() bool { return strings.Contains(p.Stderr(), `msg="lock: acquired"`) },
 		30*time.Second, time.Millisecond, "no grant")
 	killed := time.Now()
 	for _, m := range c.members {
 		_ = m.cmd.Process.Kill()
 	}
-	code = p.wait(lease + 30*time.Second)
+	code = p.Wait(t, lease+30*time.Second)
 	took := time.Since(killed)
 	// tguard logs the loss ("lock: lease lost") the moment its lease ends.
-	m := regexp.MustCompile(`(?m)^time=(\S+) level=WARN msg="lock: lease lost"`).FindStringSubmatch(p.output())
-	require.NotNil(t, m, "no loss reported:\n%s", p.output())
+	m := regexp.MustCompile(`(?m)^time=(\S+) level=WARN msg="lock: lease lost"`).FindStringSubmatch(p.Stderr())
+	require.NotNil(t, m, "no loss reported:\n%s", output())
 	lostAt, err := time.Parse(time.RFC3339Nano, m[1])
 	require.NoError(t, err)
 	t.Logf("FIGURE etcd_kill_cluster_indexing lease=%v exit=%d lost_after_ms=%d ended_after_ms=%d",
 		lease, code, lostAt.Sub(killed).Milliseconds(), took.Milliseconds())
-	assert.Equal(t, 76, code, "lease lost, nothing committed:\n%s", p.output())
+	assert.Equal(t, 76, code, "lease lost, nothing committed:\n%s", output())
 	// The log's clock has millisecond resolution.
 	assert.Less(t, lostAt.Sub(killed), lease-time.Millisecond, "the loss must be reported before the TTL ends")
 	assert.Less(t, took, lease+5*time.Second, "tguard must exit once the lease is lost")

@@ -22,7 +22,10 @@ import (
 
 // tguardBin is the CLI built for this run; testBin is this test binary,
 // which the tests re-execute in the roles below.
-var tguardBin, testBin string
+var (
+	tguardBin testbin.Bin
+	testBin   string
+)
 
 // The environment of a re-executed helper.
 const (

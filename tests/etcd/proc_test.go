@@ -148,19 +148,6 @@ func (p *helperProc) waitLine(t testing.TB, word string, d time.Duration) line {
 // tguard runs the CLI and returns its exit code, stdout and stderr.
 func tguard(t testing.TB, env []string, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tguardBin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running tguard %v: %v", args, err)
-	}
-	return code, out.String(), errb.String()
+	r := tguardBin.Command(args...).With(env...).Run(t)
+	return r.Code, r.Stdout, r.Stderr
 }

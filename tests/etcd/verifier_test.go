@@ -3,7 +3,6 @@ package etcd_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,14 +80,14 @@ func TestVerifierOverEtcd(t *testing.T) {
 			go func(id string) {
 				defer wg.Done()
 				for k := 0; k < cycles; k++ {
-					cmd := exec.Command(tguardBin, "lock", "exec", "--index", t.TempDir(), "--backend", "etcd",
-						"--etcd-key", "exec", "--lease", "5s", "--", testBin, "-test.run=^$")
-					cmd.Env = append(os.Environ(), "TGUARD_ETCD_ENDPOINTS="+c.endpoints(),
-						verifier.EnvAddr+"="+srv.Addr(), verifier.EnvID+"="+id,
-						"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-					if out, err := cmd.CombinedOutput(); err != nil {
+					r := tguardBin.Command("lock", "exec", "--index", t.TempDir(), "--backend", "etcd",
+						"--etcd-key", "exec", "--lease", "5s", "--", testBin, "-test.run=^$").
+						With("TGUARD_ETCD_ENDPOINTS="+c.endpoints(),
+							verifier.EnvAddr+"="+srv.Addr(), verifier.EnvID+"="+id,
+							"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")).Run(t)
+					if r.Code != 0 {
 						mu.Lock()
-						failures = append(failures, fmt.Sprintf("%s cycle %d: %v\n%s", id, k, err, out))
+						failures = append(failures, fmt.Sprintf("%s cycle %d: exit %d\n%s%s", id, k, r.Code, r.Stdout, r.Stderr))
 						mu.Unlock()
 						return
 					}

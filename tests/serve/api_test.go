@@ -1,9 +1,7 @@
 package serve
 
 import (
-	"encoding/json"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -78,9 +76,7 @@ func TestServeAPI(t *testing.T) {
 	code, err = in.do("GET", "/search?q=common&limit=10", nil, &viaHTTP)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, code)
-	out, err := exec.Command(tguardBin, "search", "--json", "--index", dir, "--limit", "10", "common").Output()
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(out, &viaCLI))
+	tguardBin.Command("search", "--json", "--index", dir, "--limit", "10", "common").Run(t).JSON(t, &viaCLI)
 	require.Equal(t, viaCLI, viaHTTP)
 	require.Equal(t, 3.0, viaHTTP.(map[string]any)["total"])
 	code, err = in.do("GET", "/search?q=title:(", nil, nil)
@@ -92,9 +88,7 @@ func TestServeAPI(t *testing.T) {
 	code, err = in.do("GET", "/lock", nil, &viaLock)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, code)
-	out, err = exec.Command(tguardBin, "lock", "status", "--json", "--index", dir).Output()
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(out, &lockCLI))
+	tguardBin.Command("lock", "status", "--json", "--index", dir).Run(t).JSON(t, &lockCLI)
 	require.Equal(t, false, viaLock["held"])
 	require.Equal(t, lockCLI["token"], viaLock["token"])
 	require.Equal(t, lockCLI["state"], viaLock["state"])
@@ -125,9 +119,7 @@ func TestServeShutdownKeepsJournal(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, code)
 	require.Equal(t, 0, in.stop(), "%s", in.stderr)
-	out, err := exec.Command(tguardBin, "lock", "status", "--json", "--index", dir).Output()
-	require.NoError(t, err)
-	require.NotContains(t, string(out), `"held":true`)
+	require.NotContains(t, tguardBin.Command("lock", "status", "--json", "--index", dir).Output(t), `"held":true`)
 
 	again := start(t, dir, state, "a", "--commit-every", "100ms")
 	require.Eventually(t, func() bool {

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,41 +13,27 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/testbin"
 )
 
 // instance is one running tguard serve.
 type instance struct {
 	t      *testing.T
 	name   string
-	cmd    *exec.Cmd
+	p      *testbin.Proc
 	base   string // http://127.0.0.1:PORT
-	stderr *lockedBuffer
-	exited chan struct{}
-	err    error // of Wait, once exited is closed
+	stderr procStderr
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// procStderr prints what the instance wrote to stderr so far.
+type procStderr struct{ p *testbin.Proc }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+func (s procStderr) String() string { return s.p.Stderr() }
 
 var servingRe = regexp.MustCompile(`on (http://\S+) as`)
 
@@ -65,64 +50,39 @@ func startWith(t *testing.T, prep func(*exec.Cmd), dir, stateDir, name string, e
 	t.Helper()
 	args := append([]string{"serve", "--index", dir, "--listen", "127.0.0.1:0", "--owner", name,
 		"--journal", filepath.Join(stateDir, name+".db"), "--log-level", "info", "--log-format", "json"}, extra...)
-	cmd := exec.Command(tguardBin, args...)
+	cmd := tguardBin.Command(args...)
 	if prep != nil {
-		prep(cmd)
+		cmd.Prep(prep)
 	}
-	pr, pw := io.Pipe()
-	in := &instance{t: t, name: name, cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	cmd.Stderr = pw
-	require.NoError(t, cmd.Start())
-	go func() {
-		in.err = cmd.Wait()
-		pw.Close()
-		close(in.exited)
-	}()
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			in.stderr.Write([]byte(line + "\n"))
-			if m := servingRe.FindStringSubmatch(line); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
+	p := cmd.Start(t)
+	in := &instance{t: t, name: name, p: p, stderr: procStderr{p}}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if m := servingRe.FindStringSubmatch(p.Stderr()); m != nil {
+			in.base = m[1]
+			return in
 		}
-	}()
-	select {
-	case in.base = <-found:
-	case <-in.exited:
-		t.Fatalf("%s exited at start: %v\n%s", name, in.err, in.stderr)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s did not start\n%s", name, in.stderr)
+		select {
+		case <-p.Done():
+			t.Fatalf("%s exited at start: %v\n%s", name, p.Err(), p.Stderr())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not start\n%s", name, p.Stderr())
+		}
 	}
-	t.Cleanup(func() { in.kill() })
-	return in
 }
 
 func (in *instance) kill() {
-	select {
-	case <-in.exited:
-	default:
-		_ = in.cmd.Process.Signal(syscall.SIGKILL)
-		<-in.exited
-	}
+	_ = in.p.Process.Signal(syscall.SIGKILL)
+	<-in.p.Done()
 }
 
 // stop sends SIGTERM and returns the exit code.
 func (in *instance) stop() int {
 	in.t.Helper()
-	require.NoError(in.t, in.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case <-in.exited:
-	case <-time.After(60 * time.Second):
-		in.t.Fatalf("%s did not exit after SIGTERM\n%s", in.name, in.stderr)
-	}
-	return in.cmd.ProcessState.ExitCode()
+	in.p.Signal(in.t, syscall.SIGTERM)
+	return in.p.Wait(in.t, 60*time.Second)
 }
 
 var client = &http.Client{Timeout: 30 * time.Second}

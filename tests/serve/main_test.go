@@ -8,7 +8,7 @@ import (
 	"github.com/tguard/tguard/tests/testbin"
 )
 
-var tguardBin string
+var tguardBin testbin.Bin
 
 // TestMain builds the CLI once (as "make build" does).
 func TestMain(m *testing.M) { testbin.Main(m, &tguardBin) }

@@ -1,10 +1,8 @@
 package serve
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -31,12 +29,8 @@ func TestServeShutdownCommitsHeldTurn(t *testing.T) {
 	}, 30*time.Second, 2*time.Millisecond, "no turn started")
 	require.Equal(t, 0, in.stop(), "%s", in.stderr)
 
-	out, err := exec.Command(tguardBin, "lock", "status", "--json", "--index", dir).Output()
-	require.NoError(t, err)
-	require.NotContains(t, string(out), `"held":true`)
-	out, err = exec.Command(tguardBin, "stats", "--json", "--index", dir).Output()
-	require.NoError(t, err)
+	require.NotContains(t, tguardBin.Command("lock", "status", "--json", "--index", dir).Output(t), `"held":true`)
 	var st struct{ Docs int }
-	require.NoError(t, json.Unmarshal(out, &st))
+	tguardBin.Command("stats", "--json", "--index", dir).Run(t).JSON(t, &st)
 	require.Equal(t, n, st.Docs, "the turn under way at SIGTERM committed")
 }

@@ -3,10 +3,8 @@ package shareindex
 import (
 	"bufio"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tguard/tguard/tests/smbtest"
+	"github.com/tguard/tguard/tests/testbin"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,45 +30,23 @@ const (
 	casLease = "300s"
 )
 
-// stoppedWriter is tguard index stopped by its failpoint right before its
-// commit, after every check in Go.
-type stoppedWriter struct {
-	cmd    *exec.Cmd
-	stderr zombieLog
-}
-
 // stopBeforeCommit starts tguard index of docs on host, into ix (as the
-// host mounts it), and waits until it has stopped itself before its
-// commit.
-func stopBeforeCommit(t *testing.T, host, ix, owner, journal, docs string) *stoppedWriter {
+// host mounts it), and waits until it has stopped itself by its failpoint
+// right before its commit, after every check in Go.
+func stopBeforeCommit(t *testing.T, host, ix, owner, journal, docs string) *testbin.Proc {
 	t.Helper()
-	cmd := onHost(host, []string{"TGUARD_FAILPOINT=before-commit:stop"},
-		"index", "--index", ix, "--owner", owner, "--journal", journal, "--lease", casLease, docs)
-	w := &stoppedWriter{cmd: cmd, stderr: zombieLog{path: journal + ".stderr"}}
-	f, err := os.Create(w.stderr.path)
-	require.NoError(t, err)
-	defer f.Close()
-	cmd.Stderr = f
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Wait() })
-	states := waitStopped(cmd.Process.Pid, 60*time.Second)
+	p := onHost(host, []string{"TGUARD_FAILPOINT=before-commit:stop"},
+		"index", "--index", ix, "--owner", owner, "--journal", journal, "--lease", casLease, docs).Start(t)
+	states := testbin.StoppedOrGone(p.Pid(), 60*time.Second)
 	require.True(t, strings.HasSuffix(states, "T"), "%s did not stop before its commit (states seen: %s): %s",
-		owner, states, w.stderr)
-	return w
+		owner, states, p.Stderr())
+	return p
 }
 
 // resume lets a stopped writer go on and returns its exit code and stderr.
-func (w *stoppedWriter) resume(t *testing.T) (int, string) {
+func resume(t *testing.T, p *testbin.Proc) (int, string) {
 	t.Helper()
-	require.NoError(t, w.cmd.Process.Signal(syscall.SIGCONT))
-	err := w.cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return code, w.stderr.String()
+	return p.Resume(t, 2*time.Minute), p.Stderr()
 }
 
 // openFiles lists the files process pid has open.
@@ -126,7 +103,7 @@ type casFixture struct {
 	seed, hwords, wwords []string
 	hj, wj               string // H's and W's journals
 	wdocs                string // W's documents
-	h                    *stoppedWriter
+	h                    *testbin.Proc
 }
 
 func newCASFixture(t *testing.T, share *smbtest.Share, name string) *casFixture {
@@ -139,20 +116,20 @@ func newCASFixture(t *testing.T, share *smbtest.Share, name string) *casFixture 
 	f.wdocs = filepath.Join(local, "w")
 	f.hj, f.wj = filepath.Join(local, "h.db"), filepath.Join(local, "w.db")
 
-	code, _, errs := run(t, onHost(hostB, nil, "index", "--index", f.ixB, "--owner", "seeder",
-		"--journal", filepath.Join(local, "seed.db"), filepath.Join(local, "seed")))
-	require.Equal(t, 0, code, errs)
+	r := onHost(hostB, nil, "index", "--index", f.ixB, "--owner", "seeder",
+		"--journal", filepath.Join(local, "seed.db"), filepath.Join(local, "seed")).Run(t)
+	require.Equal(t, 0, r.Code, r.Stderr)
 
 	f.h = stopBeforeCommit(t, hostA, f.ixA, "H", f.hj, filepath.Join(local, "h"))
-	code, _, errs = run(t, onHost(hostB, nil, "lock", "break", "--force", "--index", f.ixB))
-	require.Equal(t, 0, code, errs)
+	r = onHost(hostB, nil, "lock", "break", "--force", "--index", f.ixB).Run(t)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	// H built its commit on the index it opened; its journal keeps its
 	// entries until a later grant reads them in the index.
 	require.Equal(t, len(f.hwords), journalEntries(t, f.hj))
 	// SMB does not replace a file another client holds open: a stopped
 	// process holding meta.json would block every other host's commit
 	// (README, known limits). Neither writer holds it at its stop point.
-	assertMetaNotOpen(t, f.h.cmd.Process.Pid, "H")
+	assertMetaNotOpen(t, f.h.Pid(), "H")
 	return f
 }
 
@@ -185,10 +162,8 @@ func (f *casFixture) check(t *testing.T) {
 		assert.Empty(t, doubled, "documents twice, seen on %s", host.name)
 	}
 
-	code, out, errs := run(t, onHost(hostA, nil, "flush", "--index", f.ixA, "--owner", "H", "--journal", f.hj, "--json"))
-	require.Equal(t, 0, code, errs)
 	var sum struct{ Indexed, Pending int }
-	require.NoError(t, json.Unmarshal([]byte(out), &sum), out)
+	onHost(hostA, nil, "flush", "--index", f.ixA, "--owner", "H", "--journal", f.hj, "--json").Run(t).JSON(t, &sum)
 	assert.Equal(t, 0, sum.Indexed, "H's next flush: W's commit already carries H's entries")
 	assert.Equal(t, 0, sum.Pending)
 	assert.Equal(t, 0, journalEntries(t, f.hj), "H's journal keeps entries the index confirms")
@@ -222,13 +197,13 @@ func TestCompareAndSetFenceAcrossHosts(t *testing.T) {
 		// W opened a writer on mount B while H, on mount A, holds
 		// Tantivy's writer lock: the lock does not reach across clients,
 		// which is why only the lease and the fence guard the index there.
-		assert.True(t, holdsFlock(t, f.h.cmd.Process.Pid, filepath.Join(f.ixA, ".tantivy-writer.lock")),
+		assert.True(t, holdsFlock(t, f.h.Pid(), filepath.Join(f.ixA, ".tantivy-writer.lock")),
 			"H holds Tantivy's writer lock through mount A")
-		assertMetaNotOpen(t, w.cmd.Process.Pid, "W")
+		assertMetaNotOpen(t, w.Pid(), "W")
 
-		code, stderr := f.h.resume(t)
+		code, stderr := resume(t, f.h)
 		require.Equal(t, 0, code, "H's commit lands: meta.json is still the one it opened: %s", stderr)
-		code, stderr = w.resume(t)
+		code, stderr = resume(t, w)
 		require.Equal(t, 0, code, "W reopens and retries inside its lease: %s", stderr)
 		t.Logf("W: %s", strings.TrimSpace(stderr))
 		assert.Contains(t, stderr, "reopening", "W's first publish must be refused: meta.json changed since W opened it")
@@ -237,11 +212,11 @@ func TestCompareAndSetFenceAcrossHosts(t *testing.T) {
 
 	t.Run("zombie_commits_first_successor_opens_after", func(t *testing.T) {
 		f := newCASFixture(t, share, "cas-2")
-		code, stderr := f.h.resume(t)
+		code, stderr := resume(t, f.h)
 		require.Equal(t, 0, code, "H's commit lands: meta.json is still the one it opened: %s", stderr)
-		code, _, stderr = run(t, onHost(hostB, nil, "index", "--index", f.ixB, "--owner", "W",
-			"--journal", f.wj, "--lease", casLease, f.wdocs))
-		require.Equal(t, 0, code, stderr)
+		r := onHost(hostB, nil, "index", "--index", f.ixB, "--owner", "W",
+			"--journal", f.wj, "--lease", casLease, f.wdocs).Run(t)
+		require.Equal(t, 0, r.Code, r.Stderr)
 		f.check(t)
 	})
 }

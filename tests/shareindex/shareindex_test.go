@@ -5,8 +5,6 @@
 package shareindex
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -25,30 +23,13 @@ import (
 	"github.com/tguard/tguard/tests/testbin"
 )
 
-var tguardBin string
+var tguardBin testbin.Bin
 
 func TestMain(m *testing.M) { testbin.Main(m, &tguardBin) }
 
-// onHost returns tguard with args, to run on host (its own UTS namespace).
-func onHost(host string, env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command(tguardBin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	smbtest.OtherHost(host, cmd)
-	return cmd
-}
-
-func run(t *testing.T, cmd *exec.Cmd) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, out.String(), errb.String()
+// onHost is tguard with args, to run on host (its own UTS namespace).
+func onHost(host string, env []string, args ...string) *testbin.Cmd {
+	return tguardBin.Command(args...).With(env...).Prep(func(c *exec.Cmd) { smbtest.OtherHost(host, c) })
 }
 
 func corpus(t *testing.T, dir, tag string, n int) []string {
@@ -65,22 +46,18 @@ func corpus(t *testing.T, dir, tag string, n int) []string {
 
 func stats(t *testing.T, host, ix string) (docs int, token uint64) {
 	t.Helper()
-	code, out, errs := run(t, onHost(host, nil, "stats", "--index", ix, "--json"))
-	require.Equal(t, 0, code, errs)
 	var s struct {
 		Docs  int
 		Token uint64
 	}
-	require.NoError(t, json.Unmarshal([]byte(out), &s))
+	onHost(host, nil, "stats", "--index", ix, "--json").Run(t).JSON(t, &s)
 	return s.Docs, s.Token
 }
 
 func hits(t *testing.T, host, ix, word string) int {
 	t.Helper()
-	code, out, errs := run(t, onHost(host, nil, "search", "--index", ix, "--json", word))
-	require.Equal(t, 0, code, errs)
 	var r struct{ Total int }
-	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	onHost(host, nil, "search", "--index", ix, "--json", word).Run(t).JSON(t, &r)
 	return r.Total
 }
 
@@ -149,17 +126,7 @@ func zombieTrial(t *testing.T, share *smbtest.Share, n int, mode zombieMode) zom
 		env = nil
 	}
 	z := onHost("tguard-host-a", env,
-		"index", "--index", ixA, "--owner", "zombie", "--journal", zj, "--lease", lease, filepath.Join(local, "z"))
-	// Its stderr goes to a file, which the zombie writes directly: the
-	// test reads it while the zombie runs (a bytes.Buffer would be written
-	// by exec's copying goroutine meanwhile: a data race).
-	zerr := zombieLog{path: filepath.Join(local, "zombie.stderr")}
-	zf, err := os.Create(zerr.path)
-	require.NoError(t, err)
-	defer zf.Close()
-	z.Stderr = zf
-	require.NoError(t, z.Start())
-	t.Cleanup(func() { _ = z.Process.Kill(); _ = z.Process.Signal(syscall.SIGCONT); _ = z.Wait() })
+		"index", "--index", ixA, "--owner", "zombie", "--journal", zj, "--lease", lease, filepath.Join(local, "z")).Start(t)
 	if mode == randomPause {
 		// Granted: the first generation's record is on the server's disk.
 		gen := filepath.Join(share.Root, name, ".tguard-lease", "1", "owner.json")
@@ -168,29 +135,30 @@ func zombieTrial(t *testing.T, share *smbtest.Share, n int, mode zombieMode) zom
 			if _, err := os.Stat(gen); err == nil {
 				break
 			}
-			require.True(t, time.Now().Before(deadline), "zombie never granted: %s", zerr.String())
+			require.True(t, time.Now().Before(deadline), "zombie never granted: %s", z.Stderr())
 			time.Sleep(2 * time.Millisecond)
 		}
 		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
-		require.NoError(t, z.Process.Signal(syscall.SIGSTOP))
+		z.Signal(t, syscall.SIGSTOP)
 	}
-	states := waitStopped(z.Process.Pid, 60*time.Second)
+	states := testbin.StoppedOrGone(z.Pid(), 60*time.Second)
 	if mode == randomPause && (strings.HasSuffix(states, "Z") || strings.HasSuffix(states, "-")) {
 		// It finished before the pause landed: not a zombie this time.
 		out := zombieOutcome{finishedEarly: true}
-		require.NoError(t, z.Wait(), zerr.String())
+		require.Equal(t, 0, z.Wait(t, time.Minute), z.Stderr())
 		return out
 	}
-	require.True(t, strings.HasSuffix(states, "T"), "the zombie did not stop (states seen: %s): %s", states, zerr.String())
+	require.True(t, strings.HasSuffix(states, "T"), "the zombie did not stop (states seen: %s): %s", states, z.Stderr())
 
 	if mode == forced {
-		code, _, errs := run(t, onHost("tguard-host-b", nil, "lock", "break", "--index", ixB, "--force"))
-		require.Equal(t, 0, code, errs)
+		r := onHost("tguard-host-b", nil, "lock", "break", "--index", ixB, "--force").Run(t)
+		require.Equal(t, 0, r.Code, r.Stderr)
 	}
 	successorJournal := filepath.Join(local, "successor.db")
 	start := time.Now()
-	code, _, errs := run(t, onHost("tguard-host-b", nil, "index", "--index", ixB, "--owner", "successor",
-		"--journal", successorJournal, "--lease", "2s", "--wait", "60s", filepath.Join(local, "s")))
+	r := onHost("tguard-host-b", nil, "index", "--index", ixB, "--owner", "successor",
+		"--journal", successorJournal, "--lease", "2s", "--wait", "60s", filepath.Join(local, "s")).Run(t)
+	code, errs := r.Code, r.Stderr
 	out := zombieOutcome{successor: time.Since(start)}
 	if code == 1 && mode == randomPause && strings.Contains(errs, "documents stay journaled") {
 		// The share refused one of the successor's writes while the zombie
@@ -216,29 +184,25 @@ func zombieTrial(t *testing.T, share *smbtest.Share, n int, mode zombieMode) zom
 		_, successorToken = stats(t, "tguard-host-b", ixB)
 	}
 
-	require.NoError(t, z.Process.Signal(syscall.SIGCONT))
-	err = z.Wait()
-	var ee *exec.ExitError
-	if err != nil {
-		require.ErrorAs(t, err, &ee, zerr.String())
-		require.Equal(t, 76, ee.ExitCode(), "a zombie fails only with 76 (lease lost or fenced): %s", zerr.String())
+	if zcode := z.Resume(t, 2*time.Minute); zcode != 0 {
+		require.Equal(t, 76, zcode, "a zombie fails only with 76 (lease lost or fenced): %s", z.Stderr())
 		out.refused = true
-		out.fenced = strings.Contains(zerr.String(), "fenced")
+		out.fenced = strings.Contains(z.Stderr(), "fenced")
 	}
 	if out.blocked {
 		// The zombie is gone: the successor's documents, still in its
 		// journal, go in now.
-		code, _, errs := run(t, onHost("tguard-host-b", nil, "flush", "--index", ixB, "--owner", "successor",
-			"--journal", successorJournal, "--lease", "2s", "--wait", "60s"))
-		require.Equal(t, 0, code, "the blocked successor's next flush: %s", errs)
+		r := onHost("tguard-host-b", nil, "flush", "--index", ixB, "--owner", "successor",
+			"--journal", successorJournal, "--lease", "2s", "--wait", "60s").Run(t)
+		require.Equal(t, 0, r.Code, "the blocked successor's next flush: %s", r.Stderr)
 		_, successorToken = stats(t, "tguard-host-b", ixB)
 	}
 	if mode != randomPause {
 		// Stopped right before its commit: it can only be refused.
-		require.True(t, out.refused, "the zombie must not commit: %s", zerr.String())
+		require.True(t, out.refused, "the zombie must not commit: %s", z.Stderr())
 	}
 	if mode == forced {
-		assert.True(t, out.fenced, "only the fence can refuse it: %s", zerr.String())
+		assert.True(t, out.fenced, "only the fence can refuse it: %s", z.Stderr())
 	}
 	// A refused zombie committed nothing: the last commit is the
 	// successor's. One that exited 0 committed before its pause, or lost
@@ -256,53 +220,14 @@ func zombieTrial(t *testing.T, share *smbtest.Share, n int, mode zombieMode) zom
 	assert.Zero(t, out.successorLost, "trial %d (%s): the successor's documents must all be there once", n, mode)
 
 	// The zombie's documents stayed in its journal: its next flush applies them.
-	code, _, errs = run(t, onHost("tguard-host-a", nil, "flush", "--index", ixA, "--owner", "zombie", "--journal", zj))
-	require.Equal(t, 0, code, errs)
+	r = onHost("tguard-host-a", nil, "flush", "--index", ixA, "--owner", "zombie", "--journal", zj).Run(t)
+	require.Equal(t, 0, r.Code, r.Stderr)
 	docs, _ := stats(t, "tguard-host-b", ixB)
 	assert.Equal(t, len(zwords)+len(swords), docs, "trial %d (%s): every document exactly once", n, mode)
 	for _, w := range []string{zwords[0], zwords[len(zwords)-1], swords[0]} {
 		assert.Equal(t, 1, hits(t, "tguard-host-b", ixB, w), "trial %d (%s): %s", n, mode, w)
 	}
 	return out
-}
-
-// zombieLog is a zombie's stderr, kept in a file.
-type zombieLog struct{ path string }
-
-func (l zombieLog) String() string {
-	b, err := os.ReadFile(l.path)
-	if err != nil {
-		return fmt.Sprintf("(%v)", err)
-	}
-	return string(b)
-}
-
-// waitStopped waits until process pid is stopped (state T in /proc, twice
-// 20 ms apart), or has exited, or timeout passes, and returns the states it
-// saw in order, without repeats (the last is the state it ended in).
-func waitStopped(pid int, timeout time.Duration) string {
-	var seen []byte
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		st := testbin.ProcState(pid)
-		if st == 0 {
-			st = '-'
-		}
-		if len(seen) == 0 || seen[len(seen)-1] != st {
-			seen = append(seen, st)
-		}
-		if st == 'Z' || st == '-' {
-			break
-		}
-		if st == 'T' {
-			time.Sleep(20 * time.Millisecond)
-			if testbin.ProcState(pid) == 'T' {
-				break
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return string(seen)
 }
 
 // Zombie writers across two hosts on the real share, on one share: the
@@ -350,6 +275,10 @@ func TestZombiesAcrossHosts(t *testing.T) {
 			break
 		}
 	}
+	// Every trial that did not finish early timed its successor; with none
+	// (every random pause came too late, or the first trial failed before
+	// timing it) there is no median to report.
+	require.NotEmpty(t, successor, "no trial timed a successor (trials=%d, finished before the pause=%d)", trials, early)
 	slices.Sort(successor)
 	t.Logf("FIGURE pauses trials=%d past_lease=%d forced=%d random=%d refused=%d fenced=%d zombie_committed=%d finished_before_pause=%d "+
 		"successor_flush_failed_meta_json_open_elsewhere=%d successor_flush_failed_segment_create_eexist=%d successor_flush_failed_other_io=%d "+
@@ -363,9 +292,9 @@ func TestZombiesAcrossHosts(t *testing.T) {
 // there, and each host's journal is its own.
 func TestJournalRefusedOnShare(t *testing.T) {
 	share := smbtest.Start(t)
-	code, _, errs := run(t, onHost("tguard-host-a", nil, "flush", "--index", filepath.Join(share.MountA, "index"),
-		"--journal", filepath.Join(share.MountA, "journal.db")))
-	assert.Equal(t, 1, code)
-	assert.Contains(t, errs, "journal must be on a local disk")
-	assert.Contains(t, errs, "FUSE")
+	r := onHost("tguard-host-a", nil, "flush", "--index", filepath.Join(share.MountA, "index"),
+		"--journal", filepath.Join(share.MountA, "journal.db")).Run(t)
+	assert.Equal(t, 1, r.Code)
+	assert.Contains(t, r.Stderr, "journal must be on a local disk")
+	assert.Contains(t, r.Stderr, "FUSE")
 }

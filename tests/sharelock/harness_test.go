@@ -156,7 +156,7 @@ func (e *env) start(t *testing.T, addr string, c contender) *proc {
 			args = append(args, "--wait", c.wait.String())
 		}
 		args = append(append(args, "--"), contenderCmd...)
-		cmd = exec.Command(tguardBin, args...)
+		cmd = tguardBin.Command(args...).Cmd
 	} else {
 		cmd = exec.Command(contenderCmd[0], contenderCmd[1:]...)
 	}

@@ -12,7 +12,10 @@ import (
 
 // tguardBin is the tguard binary built for this test run; testBin is this
 // test binary, which the contenders re-execute.
-var tguardBin, testBin string
+var (
+	tguardBin testbin.Bin
+	testBin   string
+)
 
 func TestMain(m *testing.M) {
 	// A contender: the command a tguard lock exec runs.

@@ -1,5 +1,6 @@
 // Package testbin builds the tguard binary for tests that run it as a user
-// would, and watches the processes they start.
+// would, runs it (Bin.Command, Cmd.Run, Cmd.Start) and watches the
+// processes they start. It is the one tguard runner of the test suites.
 package testbin
 
 import (
@@ -7,42 +8,72 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/stretchr/testify/require"
 )
+
+// Bin is a tguard executable to run.
+type Bin struct {
+	// Path is the executable, or the launcher when Args is set.
+	Path string
+	// Args come before each run's own arguments: a launcher's ("wine",
+	// Args ["tguard.exe"]).
+	Args []string
+}
+
+// BuildOption changes how Build builds the binary.
+type BuildOption func(*buildConfig)
+
+type buildConfig struct{ tags []string }
+
+// Tags builds with these build tags (go build -tags).
+func Tags(tags ...string) BuildOption {
+	return func(c *buildConfig) { c.tags = append(c.tags, tags...) }
+}
 
 // Build builds cmd/tguard (as "make build" does) into a new temporary folder
 // readable by all (one test runs it as another user), points default
-// journals at a state folder inside it, and returns the binary's path and a
+// journals at a state folder inside it, and returns the binary and a
 // function that removes the folder. For TestMain.
-func Build() (bin string, cleanup func(), err error) {
+func Build(opts ...BuildOption) (bin Bin, cleanup func(), err error) {
+	var cfg buildConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	dir, err := os.MkdirTemp("", "tguard-bin-")
 	if err != nil {
-		return "", nil, err
+		return Bin{}, nil, err
 	}
 	cleanup = func() { os.RemoveAll(dir) }
 	if err := os.Chmod(dir, 0o755); err != nil {
 		cleanup()
-		return "", nil, err
+		return Bin{}, nil, err
 	}
 	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
-	bin = filepath.Join(dir, "tguard")
-	build := exec.Command("go", "build", "-o", bin, "github.com/tguard/tguard/cmd/tguard")
+	path := filepath.Join(dir, "tguard")
+	args := []string{"build", "-o", path}
+	if len(cfg.tags) > 0 {
+		args = append(args, "-tags", joinTags(cfg.tags))
+	}
+	build := exec.Command("go", append(args, "github.com/tguard/tguard/cmd/tguard")...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		cleanup()
-		return "", nil, fmt.Errorf("building tguard: %w", err)
+		return Bin{}, nil, fmt.Errorf("building tguard: %w", err)
 	}
-	return bin, cleanup, nil
+	return Bin{Path: path}, cleanup, nil
+}
+
+func joinTags(tags []string) string {
+	s := tags[0]
+	for _, t := range tags[1:] {
+		s += "," + t
+	}
+	return s
 }
 
 // Main is a TestMain body: build, run the tests, clean up, exit.
-func Main(m *testing.M, bin *string) {
-	b, cleanup, err := Build()
+func Main(m *testing.M, bin *Bin, opts ...BuildOption) {
+	b, cleanup, err := Build(opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -51,25 +82,4 @@ func Main(m *testing.M, bin *string) {
 	code := m.Run()
 	cleanup()
 	os.Exit(code)
-}
-
-// WaitStopped waits until process pid is stopped (SIGSTOP took effect).
-func WaitStopped(t testing.TB, pid int) {
-	t.Helper()
-	require.Eventually(t, func() bool { return ProcState(pid) == 'T' }, 60*time.Second, 5*time.Millisecond,
-		"process %d did not stop", pid)
-}
-
-// ProcState is the state letter of pid in /proc (R, S, T, Z...), 0 if gone.
-func ProcState(pid int) byte {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || len(s) < i+3 {
-		return 0
-	}
-	return s[i+2]
 }

@@ -34,10 +34,10 @@ func TestWineCLI(t *testing.T) {
 		"b.txt":     "beta linux",
 		"sub/c.txt": "gamma windows",
 	})
-	out := ok(t, wineCmd(ctx, nil, "index", "--index", winPath(idx), winPath(docs)))
+	out := wineCmd(ctx, nil, "index", "--index", winPath(idx), winPath(docs)).Output(t)
 	assert.Contains(t, out, "indexed 3")
 
-	out = ok(t, wineCmd(ctx, nil, "search", "--index", winPath(idx), "windows"))
+	out = wineCmd(ctx, nil, "search", "--index", winPath(idx), "windows").Output(t)
 	assert.Contains(t, out, "2 hits")
 	assert.Contains(t, out, winPath(filepath.Join(docs, "sub", "c.txt")), "paths are Windows paths")
 
@@ -45,12 +45,12 @@ func TestWineCLI(t *testing.T) {
 		Docs  int    `json:"docs"`
 		Token uint64 `json:"token"`
 	}
-	out = ok(t, wineCmd(ctx, nil, "stats", "--json", "--index", winPath(idx)))
+	out = wineCmd(ctx, nil, "stats", "--json", "--index", winPath(idx)).Output(t)
 	require.NoError(t, json.Unmarshal([]byte(out), &stats), out)
 	assert.Equal(t, 3, stats.Docs)
 	assert.Equal(t, uint64(1), stats.Token)
 
-	out = ok(t, wineCmd(ctx, nil, "lock", "exec", "--index", winPath(idx), "--", "cmd", "/c", "echo", "token=%TGUARD_FENCING_TOKEN%"))
+	out = wineCmd(ctx, nil, "lock", "exec", "--index", winPath(idx), "--", "cmd", "/c", "echo", "token=%TGUARD_FENCING_TOKEN%").Output(t)
 	assert.Contains(t, out, "token=2")
 
 	var st struct {
@@ -59,21 +59,21 @@ func TestWineCLI(t *testing.T) {
 		Token uint64 `json:"token"`
 	}
 	// The extended-length form of the same folder names the same lease.
-	out = ok(t, wineCmd(ctx, nil, "lock", "status", "--json", "--index", `\\?\`+winPath(idx)))
+	out = wineCmd(ctx, nil, "lock", "status", "--json", "--index", `\\?\`+winPath(idx)).Output(t)
 	require.NoError(t, json.Unmarshal([]byte(out), &st), out)
 	assert.False(t, st.Held)
 	assert.Equal(t, "released", st.State)
 	assert.Equal(t, uint64(2), st.Token)
 
 	// Linux reads what Windows wrote, appends, and Windows reads it back.
-	out = ok(t, linuxCmd(ctx, nil, "search", "--index", idx, "windows"))
+	out = linuxCmd(ctx, nil, "search", "--index", idx, "windows").Output(t)
 	assert.Contains(t, out, "2 hits")
 	more := t.TempDir()
 	writeDocs(t, more, map[string]string{"d.txt": "delta windows from linux"})
-	ok(t, linuxCmd(ctx, nil, "index", "--index", idx, more))
-	out = ok(t, wineCmd(ctx, nil, "search", "--index", winPath(idx), "windows"))
+	linuxCmd(ctx, nil, "index", "--index", idx, more).Output(t)
+	out = wineCmd(ctx, nil, "search", "--index", winPath(idx), "windows").Output(t)
 	assert.Contains(t, out, "3 hits")
-	out = ok(t, wineCmd(ctx, nil, "stats", "--json", "--index", winPath(idx)))
+	out = wineCmd(ctx, nil, "stats", "--json", "--index", winPath(idx)).Output(t)
 	require.NoError(t, json.Unmarshal([]byte(out), &stats), out)
 	assert.Equal(t, 4, stats.Docs)
 	assert.Equal(t, uint64(3), stats.Token, "Linux's grant took the next token")
@@ -101,8 +101,8 @@ func TestWineNetworkDrive(t *testing.T) {
 	_, err := os.Stat(filepath.Join(netDrive, name, "journal.db"))
 	assert.True(t, os.IsNotExist(err), "no journal on the share")
 
-	out := ok(t, wineCmd(ctx, nil, "index", "--index", `N:\`+name+`\idx`, winPath(docs)))
+	out := wineCmd(ctx, nil, "index", "--index", `N:\`+name+`\idx`, winPath(docs)).Output(t)
 	assert.Contains(t, out, "indexed 1")
-	out = ok(t, wineCmd(ctx, nil, "search", "--index", `N:\`+name+`\idx`, "network"))
+	out = wineCmd(ctx, nil, "search", "--index", `N:\`+name+`\idx`, "network").Output(t)
 	assert.Contains(t, out, "1 hits")
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/testbin"
 	"github.com/tguard/tguard/tests/verifier"
 )
 
@@ -22,15 +23,15 @@ import (
 type side struct {
 	name string
 	// exec returns tguard lock exec on dir with args, running the contender.
-	exec func(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd
+	exec func(ctx context.Context, dir string, env []string, args ...string) *testbin.Cmd
 }
 
 var (
-	linuxSide = side{"linux", func(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd {
+	linuxSide = side{"linux", func(ctx context.Context, dir string, env []string, args ...string) *testbin.Cmd {
 		a := append(append([]string{"lock", "exec", "--index", dir}, args...), "--", contenderLinux)
 		return linuxCmd(ctx, env, a...)
 	}}
-	wineSide = side{"windows", func(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd {
+	wineSide = side{"windows", func(ctx context.Context, dir string, env []string, args ...string) *testbin.Cmd {
 		if len(dir) < 2 || dir[1] != ':' {
 			dir = winPath(dir) // a Linux path; else already a drive letter's
 		}
@@ -158,9 +159,7 @@ func TestCrossPlatformKilledHolderTakenOverByExpiry(t *testing.T) {
 				beatEnv = "TGUARD_HEARTBEAT=" + winPath(beat)
 			}
 			const lease = 3 * time.Second
-			h := holder.exec(ctx, dir, []string{beatEnv, "TGUARD_HEARTBEAT_CHILD="}, "--lease", lease.String())
-			require.NoError(t, h.Start())
-			t.Cleanup(func() { _ = h.Process.Kill(); _ = h.Wait() })
+			h := holder.exec(ctx, dir, []string{beatEnv, "TGUARD_HEARTBEAT_CHILD="}, "--lease", lease.String()).Start(t)
 			waitForFiles(t, []string{beat}, 30*time.Second)
 
 			srv := verifier.Start(t)
@@ -168,9 +167,9 @@ func TestCrossPlatformKilledHolderTakenOverByExpiry(t *testing.T) {
 				"--lease", lease.String(), "--wait", "60s")
 			var wout safeBuffer
 			w.Stdout, w.Stderr = &wout, &wout
-			require.NoError(t, w.Start())
+			wp := w.Start(t)
 			done := make(chan int, 1)
-			go func() { _ = w.Wait(); done <- w.ProcessState.ExitCode() }()
+			go func() { <-wp.Done(); done <- wp.ProcessState.ExitCode() }()
 
 			time.Sleep(2 * lease) // the holder renews: the waiter waits
 			select {

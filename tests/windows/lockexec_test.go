@@ -57,13 +57,12 @@ func TestWineLockExecEndsCommandOnLeaseLoss(t *testing.T) {
 	exited := make(chan int, 1)
 	var stderr safeBuffer
 	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	go func() { _ = cmd.Wait(); exited <- cmd.ProcessState.ExitCode() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	p := cmd.Start(t)
+	go func() { <-p.Done(); exited <- p.ProcessState.ExitCode() }()
 	waitForFiles(t, files, 30*time.Second)
 
 	broke := time.Now()
-	ok(t, linuxCmd(ctx, nil, "lock", "break", "--force", "--index", dir))
+	linuxCmd(ctx, nil, "lock", "break", "--force", "--index", dir).Output(t)
 	select {
 	case code := <-exited:
 		took := time.Since(broke)

@@ -3,7 +3,6 @@
 package windows
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tguard/tguard/tests/testbin"
 )
 
 var (
@@ -59,40 +60,20 @@ func goTool() string {
 func winPath(p string) string { return "Z:" + strings.ReplaceAll(p, "/", `\`) }
 
 // wineCmd is tguard.exe under Wine with args.
-func wineCmd(ctx context.Context, env []string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "wine", append([]string{wineExe}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	return cmd
+func wineCmd(ctx context.Context, env []string, args ...string) *testbin.Cmd {
+	return testbin.Bin{Path: "wine", Args: []string{wineExe}}.CommandContext(ctx, args...).With(env...)
 }
 
 // linuxCmd is the Linux tguard with args.
-func linuxCmd(ctx context.Context, env []string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, linuxExe, args...)
-	cmd.Env = append(os.Environ(), env...)
-	return cmd
+func linuxCmd(ctx context.Context, env []string, args ...string) *testbin.Cmd {
+	return testbin.Bin{Path: linuxExe}.CommandContext(ctx, args...).With(env...)
 }
 
 // run runs cmd and returns its stdout, stderr and exit code.
-func run(t *testing.T, cmd *exec.Cmd) (stdout, stderr string, code int) {
+func run(t *testing.T, cmd *testbin.Cmd) (stdout, stderr string, code int) {
 	t.Helper()
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code = cmd.ProcessState.ExitCode()
-	if err != nil && code < 0 {
-		t.Fatalf("%s: %v", strings.Join(cmd.Args, " "), err)
-	}
-	return o.String(), e.String(), code
-}
-
-// ok runs cmd and fails the test unless it exits 0.
-func ok(t *testing.T, cmd *exec.Cmd) string {
-	t.Helper()
-	out, errOut, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("%s: exit %d\nstdout: %s\nstderr: %s", strings.Join(cmd.Args, " "), code, out, errOut)
-	}
-	return out
+	r := cmd.Run(t)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 func withTimeout(t *testing.T, d time.Duration) context.Context {
