@@ -60,20 +60,17 @@ func helperBridgeIndex(args []string) error {
 		return err
 	}
 	defer w.Close()
-	b := &indexer.Batcher{W: w, MaxDocs: indexer.DefaultBatchDocs, MaxBytes: indexer.DefaultBatchBytes}
+	b := &nativeBatch{w: w}
 	for _, path := range fs.Args() {
 		f, err := os.Open(path)
 		if err != nil {
 			return err
 		}
-		err = b.AddLinesFrom(f, path)
+		err = b.addLinesFrom(f)
 		f.Close()
 		if err != nil {
 			return err
 		}
-	}
-	if err := b.Flush(); err != nil {
-		return err
 	}
 	if _, err := w.Commit(`{"token":1}`, 1); err != nil {
 		return err
@@ -81,7 +78,7 @@ func helperBridgeIndex(args []string) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]int{"docs": b.Added, "bad": b.Bad})
+	return json.NewEncoder(os.Stdout).Encode(map[string]int{"docs": b.added, "bad": b.bad})
 }
 
 // helperHold takes commands on stdin, one a line, and answers on stdout:

@@ -16,7 +16,7 @@ import (
 var tguardBin string
 
 // TestMain builds the CLI once (as "make build" does).
-func TestMain(m *testing.M) { testbin.Main(m, &tguardBin) }
+func TestMain(m *testing.M) { testbin.Main(m, &tguardBin, "failpoints") }
 
 // result is one finished run of tguard.
 type result struct {

@@ -27,7 +27,7 @@ import (
 
 var tguardBin string
 
-func TestMain(m *testing.M) { testbin.Main(m, &tguardBin) }
+func TestMain(m *testing.M) { testbin.Main(m, &tguardBin, "failpoints") }
 
 // onHost returns tguard with args, to run on host (its own UTS namespace).
 func onHost(host string, env []string, args ...string) *exec.Cmd {

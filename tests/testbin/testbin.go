@@ -18,8 +18,10 @@ import (
 // Build builds cmd/tguard (as "make build" does) into a new temporary folder
 // readable by all (one test runs it as another user), points default
 // journals at a state folder inside it, and returns the binary's path and a
-// function that removes the folder. For TestMain.
-func Build() (bin string, cleanup func(), err error) {
+// function that removes the folder. For TestMain. tags are build tags:
+// "failpoints" for the tests that set TGUARD_FAILPOINT (a binary built
+// without it refuses that variable).
+func Build(tags ...string) (bin string, cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "tguard-bin-")
 	if err != nil {
 		return "", nil, err
@@ -31,7 +33,7 @@ func Build() (bin string, cleanup func(), err error) {
 	}
 	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	bin = filepath.Join(dir, "tguard")
-	build := exec.Command("go", "build", "-o", bin, "github.com/tguard/tguard/cmd/tguard")
+	build := exec.Command("go", "build", "-tags", strings.Join(tags, ","), "-o", bin, "github.com/tguard/tguard/cmd/tguard")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		cleanup()
@@ -40,9 +42,10 @@ func Build() (bin string, cleanup func(), err error) {
 	return bin, cleanup, nil
 }
 
-// Main is a TestMain body: build, run the tests, clean up, exit.
-func Main(m *testing.M, bin *string) {
-	b, cleanup, err := Build()
+// Main is a TestMain body: build (with tags, see Build), run the tests,
+// clean up, exit.
+func Main(m *testing.M, bin *string, tags ...string) {
+	b, cleanup, err := Build(tags...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -1,8 +1,13 @@
-package indexer
+// Package batch groups documents into buffers of JSON lines, one call into
+// the index writer per buffer, and maps the writer's per-line errors back
+// to the file and line each document came from.
+package batch
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
 
 	"github.com/tguard/tguard/bridge"
@@ -11,23 +16,24 @@ import (
 // Default batch bounds: large enough that the cgo call costs nothing next
 // to the indexing, small enough to bound memory.
 const (
-	DefaultBatchDocs  = 1000
-	DefaultBatchBytes = 8 << 20
+	DefaultDocs  = 1000
+	DefaultBytes = 8 << 20
 )
 
-// lineAdder is what a Batcher writes to: a *bridge.Writer.
-type lineAdder interface {
+// LineAdder is what a Batcher writes to: a *bridge.Writer.
+type LineAdder interface {
 	AddJSONLines([]byte) (bridge.AddResult, error)
 }
 
 // Batcher groups documents into one buffer of JSON lines per call to the
 // index writer.
 type Batcher struct {
-	W        lineAdder
+	W        LineAdder
 	MaxDocs  int
 	MaxBytes int
-	// OnBad receives each document the index refused, named by its origin.
-	OnBad func(Skip)
+	// OnBad receives each document the index refused, named by its
+	// origin, and the index's reason.
+	OnBad func(origin, reason string)
 
 	Added, Bad int
 
@@ -35,11 +41,12 @@ type Batcher struct {
 	origins []string
 }
 
-// Add queues d and sends the batch when it is full.
-func (b *Batcher) Add(d Doc) error {
-	b.buf.Write(d.JSON)
+// Add queues doc (one JSON object) from origin ("path" or "path:line")
+// and sends the batch when it is full.
+func (b *Batcher) Add(doc []byte, origin string) error {
+	b.buf.Write(doc)
 	b.buf.WriteByte('\n')
-	b.origins = append(b.origins, d.Origin)
+	b.origins = append(b.origins, origin)
 	if len(b.origins) >= max(b.MaxDocs, 1) || b.buf.Len() >= max(b.MaxBytes, 1) {
 		return b.Flush()
 	}
@@ -63,7 +70,7 @@ func (b *Batcher) Flush() error {
 			if le.Line >= 1 && le.Line <= len(b.origins) {
 				origin = b.origins[le.Line-1]
 			}
-			b.OnBad(Skip{Path: origin, Reason: le.Message})
+			b.OnBad(origin, le.Message)
 		}
 	}
 	b.buf.Reset()
@@ -85,15 +92,49 @@ func (b *Batcher) AddLines(chunk []byte, first int, path string) error {
 	b.Bad += res.Bad
 	if b.OnBad != nil {
 		for _, le := range res.Errors {
-			b.OnBad(Skip{Path: fmt.Sprintf("%s:%d", path, first+le.Line-1), Reason: le.Message})
+			b.OnBad(fmt.Sprintf("%s:%d", path, first+le.Line-1), le.Message)
 		}
 	}
 	return nil
 }
 
-// AddLinesFrom sends the JSON lines read from r (the file path, for
-// messages) in buffers of whole lines of about MaxBytes: how a flush applies
-// a JSON-lines file, each line parsed once, in Rust.
-func (b *Batcher) AddLinesFrom(r io.Reader, path string) error {
-	return feedLines(b, r, path, nil, nil)
+// FeedLines sends r's JSON lines to b in buffers of about MaxBytes
+// of whole lines (a longer line gets a buffer of its own), hashing what it
+// reads into h if h is not nil, and calls progress (if not nil) after
+// each buffer.
+func FeedLines(b *Batcher, r io.Reader, path string, h hash.Hash, progress func()) error {
+	buf := make([]byte, max(b.MaxBytes, 1<<16))
+	have, line := 0, 1
+	for {
+		n, err := io.ReadFull(r, buf[have:])
+		if h != nil {
+			h.Write(buf[have : have+n])
+		}
+		have += n
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			return err
+		}
+		cut := have
+		if !eof {
+			cut = bytes.LastIndexByte(buf[:have], '\n') + 1
+			if cut == 0 { // one line longer than the buffer
+				buf = append(buf, make([]byte, len(buf))...)
+				continue
+			}
+		}
+		if cut > 0 {
+			if err := b.AddLines(buf[:cut], line, path); err != nil {
+				return err
+			}
+			line += bytes.Count(buf[:cut], []byte{'\n'})
+			if progress != nil {
+				progress()
+			}
+		}
+		if eof {
+			return nil
+		}
+		have = copy(buf, buf[cut:have])
+	}
 }

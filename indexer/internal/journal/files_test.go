@@ -1,55 +1,15 @@
-package indexer
+package journal
 
 import (
 	"database/sql"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/indexer/internal/fileref"
 )
-
-// A file whose size, times and inode match its record is unchanged,
-// unless it was racy when recorded (modified within RacyWindow of it):
-// then only its content hash decides.
-func TestUnchangedComparesRacyFilesByHash(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "a.txt")
-	require.NoError(t, os.WriteFile(path, []byte("same size A\n"), 0o644))
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	fi, err := f.Stat()
-	require.NoError(t, err)
-
-	racy := refOf(fi, time.Now())
-	require.True(t, racy.racy())
-	settled := refOf(fi, fi.ModTime().Add(time.Hour))
-	require.False(t, settled.racy())
-
-	for _, c := range []struct {
-		name string
-		ref  FileRef
-		hash []byte
-		want bool
-	}{
-		{"settled, same stat", settled, nil, true},
-		{"racy, same content", racy, hashOf([]byte("same size A\n")), true},
-		{"racy, other content of the same size", racy, hashOf([]byte("same size B\n")), false},
-		{"racy, no hash recorded", racy, nil, false},
-	} {
-		ref := c.ref
-		ref.Hash = c.hash
-		s := &FileState{known: map[string]FileRef{path: ref}}
-		assert.Equal(t, c.want, s.Unchanged(path, f, fi), c.name)
-	}
-	// Another size, or a file never journaled, is changed.
-	other := settled
-	other.Size++
-	assert.False(t, (&FileState{known: map[string]FileRef{path: other}}).Unchanged(path, f, fi))
-	assert.False(t, (&FileState{known: map[string]FileRef{}}).Unchanged(path, f, fi))
-}
 
 // A version 1 journal (no reference columns) opens as version 2 with its
 // entries, and takes references from then on.
@@ -69,11 +29,11 @@ func TestJournalVersion1Upgraded(t *testing.T) {
 	}
 	require.NoError(t, db.Close())
 
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	require.NoError(t, err)
 	defer j.Close()
 	assert.Equal(t, "v1journal", j.ID())
-	ref := FileRef{Size: 3, MtimeNs: 1, CtimeNs: 2, Ino: 4, SeenNs: 5}
+	ref := fileref.Ref{Size: 3, MtimeNs: 1, CtimeNs: 2, Ino: 4, SeenNs: 5}
 	_, err = j.Append([]Entry{{Op: OpUpsert, ID: "/f", Origin: "f", Ref: &ref}})
 	require.NoError(t, err)
 	got, err := j.Pending(0, 10)
