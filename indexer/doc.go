@@ -3,9 +3,9 @@
 // exactly once however the writer is interrupted.
 //
 // An Indexer (New) has a local SQLite journal (WithJournal, or the default
-// journal of the index and the lease owner). Accept, AcceptSeqs,
-// AcceptIdentified and AcceptDeletes journal documents and deletions: once
-// they return nil, the change is acknowledged. AddPaths walks files and
+// journal of the index and the lease owner). Accept, AcceptIdentified and
+// AcceptDeletes journal documents and deletions: once they return nil, the
+// change is acknowledged. AddPaths walks files and
 // folders and journals references to what changed since the journal last
 // saw it (WithRoot, WithMaxFileSize, WithPrune). Flush acquires the lease,
 // applies every pending entry, commits with the lease's fencing token and

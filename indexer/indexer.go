@@ -124,9 +124,6 @@ func (ix *Indexer) CopyReferences() (changed, gone []Skip, err error) {
 	return changed, gone, err
 }
 
-// Owner is the lease owner name.
-func (ix *Indexer) Owner() string { return ix.locker.Owner() }
-
 // Accept journals docs. A document that is not a JSON object with a string
 // "id" is refused (returned in bad) and never journaled. When Accept returns
 // nil, the accepted documents are durable: they will be applied.

@@ -17,19 +17,12 @@ type serviceConfig struct {
 	onAcquired func(token uint64, waited time.Duration)
 }
 
-// AcceptSeqs is Accept returning the journal sequence numbers of the
-// accepted documents, in order. One call is one durable transaction: when
-// it returns nil, every returned number is acknowledged.
-func (ix *Indexer) AcceptSeqs(docs []Doc) (seqs []uint64, bad []Skip, err error) {
-	entries, bad := upserts(docs)
-	seqs, err = ix.appendSeqs(entries)
-	return seqs, bad, err
-}
-
-// AcceptIdentified is AcceptSeqs for documents whose ids the caller has
-// already read with DocID (ids[i] is the "id" of docs[i]): a service that
-// checks a whole request before journaling any of it parses each document
-// once, not twice.
+// AcceptIdentified journals docs, whose ids the caller has already read
+// with DocID (ids[i] is the "id" of docs[i]): a service that checks a
+// whole request before journaling any of it parses each document once,
+// not twice. It returns the journal sequence numbers of the documents, in
+// order. One call is one durable transaction: when it returns nil, every
+// returned number is acknowledged.
 func (ix *Indexer) AcceptIdentified(docs []Doc, ids []string) ([]uint64, error) {
 	if len(ids) != len(docs) {
 		return nil, fmt.Errorf("indexer: %d ids for %d documents", len(ids), len(docs))

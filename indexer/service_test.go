@@ -22,9 +22,9 @@ func TestServiceAPI(t *testing.T) {
 	require.NoError(t, err)
 	defer ix.Close()
 
-	seqs, bad, err := ix.AcceptSeqs([]Doc{{JSON: []byte(`{"id":"a"}`)}, {JSON: []byte(`{"x":1}`), Origin: "line 2"}, {JSON: []byte(`{"id":"b"}`)}})
+	accepted, bad, err := ix.Accept([]Doc{{JSON: []byte(`{"id":"a"}`)}, {JSON: []byte(`{"x":1}`), Origin: "line 2"}, {JSON: []byte(`{"id":"b"}`)}})
 	require.NoError(t, err)
-	assert.Equal(t, []uint64{1, 2}, seqs)
+	assert.Equal(t, 2, accepted)
 	require.Len(t, bad, 1)
 	assert.Equal(t, "line 2", bad[0].Path)
 	var docs []Doc
@@ -33,9 +33,9 @@ func TestServiceAPI(t *testing.T) {
 		id := fmt.Sprintf("c%d", i)
 		docs, ids = append(docs, Doc{JSON: []byte(`{"id":"` + id + `"}`)}), append(ids, id)
 	}
-	seqs, err = ix.AcceptIdentified(docs, ids)
+	seqs, err := ix.AcceptIdentified(docs, ids)
 	require.NoError(t, err)
-	assert.Equal(t, []uint64{3, 4, 5}, seqs)
+	assert.Equal(t, []uint64{3, 4, 5}, seqs, "after a and b, 1 and 2; the refused document takes no number")
 	_, err = ix.AcceptIdentified(docs, ids[:1])
 	require.Error(t, err)
 	_, err = DocID([]byte(`[1]`))

@@ -40,8 +40,8 @@ func runHelper(args []string) error {
 
 // helperBridgeIndex indexes a JSON-lines file through the bridge the way
 // "tguard index" applies a journaled JSON-lines file, without the journal
-// and the lease: the same Batcher sends buffers of whole lines (8 MiB per
-// AddJSONLines call), read straight from the file, one commit at the end.
+// and the lease: the same buffers of whole lines (8 MiB per AddJSONLines
+// call, native.go), read straight from the file, one commit at the end.
 func helperBridgeIndex(args []string) error {
 	fs := flag.NewFlagSet("bridge-index", flag.ContinueOnError)
 	dir := fs.String("index", "", "index folder")
