@@ -9,6 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/tguard/tguard/indexer/internal/batch"
+	"github.com/tguard/tguard/indexer/internal/fileref"
+	"github.com/tguard/tguard/indexer/internal/journal"
+	"github.com/tguard/tguard/indexer/internal/walk"
 )
 
 // errChanging: a file kept changing while it was read.
@@ -21,11 +26,11 @@ const readTries = 3
 // readText reads the text file a reference names and returns its document
 // as applied, and whether it is still the content that was journaled. The
 // file is read again if it changes during the read.
-func readText(e Entry) (doc []byte, same bool, err error) {
+func readText(e journal.Entry) (doc []byte, same bool, err error) {
 	for range readTries {
-		f, err := os.Open(e.file())
+		f, err := os.Open(e.File())
 		if err != nil {
-			return nil, false, unwrapPathError(err)
+			return nil, false, walk.UnwrapPathError(err)
 		}
 		before, err := f.Stat()
 		if err == nil {
@@ -37,33 +42,33 @@ func readText(e Entry) (doc []byte, same bool, err error) {
 			}
 			f.Close()
 			if err != nil {
-				return nil, false, unwrapPathError(err)
+				return nil, false, walk.UnwrapPathError(err)
 			}
-			if !sameStat(before, after) {
+			if !fileref.SameStat(before, after) {
 				continue
 			}
-			if reason := notText(body); reason != "" {
+			if reason := walk.NotText(body); reason != "" {
 				return nil, false, fmt.Errorf("%s now", reason)
 			}
-			doc, err := textDoc(e.ID, e.file(), body, after)
-			return doc, e.Ref.matches(after, body), err
+			doc, err := walk.TextDoc(e.ID, e.File(), body, after)
+			return doc, e.Ref.Matches(after, body), err
 		}
 		f.Close()
-		return nil, false, unwrapPathError(err)
+		return nil, false, walk.UnwrapPathError(err)
 	}
 	return nil, false, errChanging
 }
 
 // readRef is the content of a reference entry as it would be applied (for
-// Journal.CopyReferences).
-func readRef(e Entry) ([]byte, bool, error) {
-	if e.Op == OpUpsert {
+// journal.Journal.CopyReferences).
+func readRef(e journal.Entry) ([]byte, bool, error) {
+	if e.Op == journal.OpUpsert {
 		return readText(e)
 	}
 	for range readTries {
-		f, err := os.Open(e.file())
+		f, err := os.Open(e.File())
 		if err != nil {
-			return nil, false, unwrapPathError(err)
+			return nil, false, walk.UnwrapPathError(err)
 		}
 		before, err := f.Stat()
 		var body []byte
@@ -75,81 +80,37 @@ func readRef(e Entry) ([]byte, bool, error) {
 		}
 		f.Close()
 		if err != nil {
-			return nil, false, unwrapPathError(err)
+			return nil, false, walk.UnwrapPathError(err)
 		}
-		if sameStat(before, after) {
-			return body, e.Ref.matches(after, body), nil
+		if fileref.SameStat(before, after) {
+			return body, e.Ref.Matches(after, body), nil
 		}
 	}
 	return nil, false, errChanging
-}
-
-func sameStat(a, b os.FileInfo) bool {
-	return refOf(a, zeroTime).sameStat(b)
-}
-
-// feedLines sends r's JSON lines to b in buffers of about DefaultBatchBytes
-// of whole lines (a longer line gets a buffer of its own), hashing what it
-// reads into h if h is not nil. It returns the number of lines read.
-func feedLines(b *Batcher, r io.Reader, path string, h hash.Hash, progress func()) error {
-	buf := make([]byte, max(b.MaxBytes, 1<<16))
-	have, line := 0, 1
-	for {
-		n, err := io.ReadFull(r, buf[have:])
-		if h != nil {
-			h.Write(buf[have : have+n])
-		}
-		have += n
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-		if err != nil && !eof {
-			return err
-		}
-		cut := have
-		if !eof {
-			cut = bytes.LastIndexByte(buf[:have], '\n') + 1
-			if cut == 0 { // one line longer than the buffer
-				buf = append(buf, make([]byte, len(buf))...)
-				continue
-			}
-		}
-		if cut > 0 {
-			if err := b.AddLines(buf[:cut], line, path); err != nil {
-				return err
-			}
-			line += bytes.Count(buf[:cut], []byte{'\n'})
-			if progress != nil {
-				progress()
-			}
-		}
-		if eof {
-			return nil
-		}
-		have = copy(buf, buf[cut:have])
-	}
 }
 
 // applyLines applies an OpLines entry: its copied lines, or the lines of
 // the file its reference names. changed reports a file that is no longer
 // the content that was journaled (its current content was applied);
 // gone, one that can no longer be read (nothing was applied).
-func applyLines(b *Batcher, e Entry, progress func()) (changed bool, gone error, err error) {
+func applyLines(b *batch.Batcher, e journal.Entry, progress func()) (changed bool, gone error, err error) {
 	if e.Ref == nil {
-		return false, nil, feedLines(b, bytes.NewReader(e.Doc), e.Origin, nil, progress)
+		return false, nil, batch.FeedLines(b, bytes.NewReader(e.Doc), e.Origin, nil, progress)
 	}
-	f, oerr := os.Open(e.file())
+	f, oerr := os.Open(e.File())
 	if oerr != nil {
-		return false, unwrapPathError(oerr), nil
+		return false, walk.UnwrapPathError(oerr), nil
 	}
 	defer f.Close()
 	before, serr := f.Stat()
 	if serr != nil {
-		return false, unwrapPathError(serr), nil
+		return false, walk.UnwrapPathError(serr), nil
 	}
 	var h hash.Hash
 	if e.Ref.Hash != nil {
 		h = sha256.New()
 	}
-	if err := feedLines(b, f, e.Origin, h, progress); err != nil {
+	if err := batch.FeedLines(b, f, e.Origin, h, progress); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			// A read error: what was added is abandoned with the writer.
@@ -158,11 +119,11 @@ func applyLines(b *Batcher, e Entry, progress func()) (changed bool, gone error,
 		return false, nil, err
 	}
 	after, serr := f.Stat()
-	if serr != nil || !sameStat(before, after) {
+	if serr != nil || !fileref.SameStat(before, after) {
 		// Lines from before and after a change may both have been added:
 		// fail the flush (nothing is committed) rather than commit a mix.
 		return false, nil, fmt.Errorf("%s: %w; run again", e.Origin, errChanging)
 	}
-	same := e.Ref.sameStat(after) && (h == nil || bytes.Equal(h.Sum(nil), e.Ref.Hash))
+	same := e.Ref.SameStat(after) && (h == nil || bytes.Equal(h.Sum(nil), e.Ref.Hash))
 	return !same, nil, nil
 }

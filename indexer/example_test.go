@@ -16,13 +16,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "indexer-example")
 	defer os.RemoveAll(dir)
 
-	j, err := indexer.OpenJournal(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer j.Close()
-	ix, err := indexer.New(filepath.Join(dir, "index"), j)
+	ix, err := indexer.New(filepath.Join(dir, "index"), indexer.WithJournal(filepath.Join(dir, "journal.db")))
 	if err != nil {
 		fmt.Println(err)
 		return

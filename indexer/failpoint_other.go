@@ -1,13 +1,13 @@
-//go:build !unix
+//go:build failpoints && !unix
 
 package indexer
 
 import "os"
 
-// hitFailpoint acts if the configured failpoint names step; without
-// signals, both stop and crash end the process at once.
-func (ix *Indexer) hitFailpoint(step string) {
-	if ix.cfg.failpoint == step+":stop" || ix.cfg.failpoint == step+":crash" {
+// hit acts if the failpoint names step; without signals, both stop and
+// crash end the process at once.
+func (f *failpoint) hit(step string) {
+	if f.name == step+":stop" || f.name == step+":crash" {
 		os.Exit(137)
 	}
 }

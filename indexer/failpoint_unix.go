@@ -1,4 +1,4 @@
-//go:build unix
+//go:build failpoints && unix
 
 package indexer
 
@@ -7,12 +7,12 @@ import (
 	"syscall"
 )
 
-// hitFailpoint acts if the configured failpoint names step. A stop acts
-// once: a Flush that retries passes the same step again.
-func (ix *Indexer) hitFailpoint(step string) {
-	switch ix.cfg.failpoint {
+// hit acts if the failpoint names step. A stop acts once: a Flush that
+// retries passes the same step again.
+func (f *failpoint) hit(step string) {
+	switch f.name {
 	case step + ":stop":
-		ix.cfg.failpoint = ""
+		f.name = ""
 		_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
 	case step + ":crash":
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)

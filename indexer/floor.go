@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/tguard/tguard/indexer/internal/payload"
 )
 
 // tokenFloor returns the lease's token floor for the index in dir: the
@@ -27,8 +29,8 @@ func tokenFloor(dir string) func(context.Context) (uint64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("reading the index's last token: %w", err)
 		}
-		p, err := committedPayload(b)
-		if errors.Is(err, errNoPayload) {
+		p, err := payload.FromMeta(b)
+		if errors.Is(err, payload.ErrNone) {
 			return 0, nil
 		}
 		if err != nil {

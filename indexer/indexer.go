@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/tguard/tguard/bridge"
+	"github.com/tguard/tguard/indexer/internal/batch"
+	"github.com/tguard/tguard/indexer/internal/journal"
+	"github.com/tguard/tguard/indexer/internal/payload"
 	"github.com/tguard/tguard/lock"
 )
 
@@ -22,13 +25,53 @@ var ErrFenced = errors.New("fenced: the index has a commit from a later lease")
 // while it holds the index folder's lease.
 type Indexer struct {
 	dir     string
-	journal *Journal
+	journal *journal.Journal
 	locker  *lock.Locker
 	cfg     *config
 }
 
-// New returns an Indexer for the index folder dir, applying journal j.
-func New(dir string, j *Journal, opts ...Option) (*Indexer, error) {
+// New returns an Indexer for the index folder dir. It opens its journal:
+// the file WithJournal names, or else the default journal of the index and
+// the lease owner (DefaultJournalPath; give the owner with
+// WithLockOptions(lock.WithOwner(...)) so that a rerun finds it), and
+// records the index and owner in it (for ListJournals). An error from the
+// options (the lease lock's included) matches ErrOption; any other is the
+// journal's.
+func New(dir string, opts ...Option) (*Indexer, error) {
+	ix, err := newIndexer(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if ix.journal, err = openJournal(dir, ix.cfg.journal, ix.locker.Owner()); err != nil {
+		ix.locker.Close()
+		return nil, err
+	}
+	return ix, nil
+}
+
+// ErrOption matches an error of New or Merge that comes from their options,
+// the lease lock's included (see lock.New), rather than from the journal,
+// the index or the lease.
+var ErrOption = errors.New("indexer: bad option")
+
+// optionError keeps the message of an option's error and makes it match
+// ErrOption.
+type optionError struct{ err error }
+
+func (e optionError) Error() string        { return e.err.Error() }
+func (e optionError) Unwrap() error        { return e.err }
+func (e optionError) Is(target error) bool { return target == ErrOption }
+
+// newIndexer is an Indexer without a journal (Merge needs none).
+func newIndexer(dir string, opts []Option) (*Indexer, error) {
+	ix, err := configure(dir, opts)
+	if err != nil {
+		return nil, optionError{err}
+	}
+	return ix, nil
+}
+
+func configure(dir string, opts []Option) (*Indexer, error) {
 	cfg := &config{memory: DefaultMemoryBudget, batchDocs: DefaultBatchDocs, stall: DefaultStallTimeout,
 		log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
@@ -51,11 +94,18 @@ func New(dir string, j *Journal, opts ...Option) (*Indexer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Indexer{dir: dir, journal: j, locker: l, cfg: cfg}, nil
+	return &Indexer{dir: dir, locker: l, cfg: cfg}, nil
 }
 
-// Close releases the Indexer's resources; the journal stays open.
-func (ix *Indexer) Close() error { return ix.locker.Close() }
+// Close releases the Indexer's resources and closes its journal. What
+// the journal holds stays for the next Indexer of the same journal.
+func (ix *Indexer) Close() error {
+	err := ix.locker.Close()
+	if ix.journal != nil {
+		err = errors.Join(err, ix.journal.Close())
+	}
+	return err
+}
 
 // CopyReferences copies the content of the files that pending entries
 // reference into the journal: called when a run ends without committing,
@@ -64,25 +114,21 @@ func (ix *Indexer) Close() error { return ix.locker.Close() }
 // (their current content was copied) and those that could not be read
 // (left as references).
 func (ix *Indexer) CopyReferences() (changed, gone []Skip, err error) {
-	return ix.journal.CopyReferences(readRef)
+	err = ix.journal.CopyReferences(readRef, func(e journal.Entry, _ bool, rerr error) {
+		if rerr != nil {
+			gone = append(gone, Skip{Path: e.Origin, Reason: fmt.Sprintf("not copied into the journal: %v", rerr)})
+			return
+		}
+		changed = append(changed, Skip{Path: e.Origin, Reason: "changed after it was journaled: its current content was journaled"})
+	})
+	return changed, gone, err
 }
-
-// Owner is the lease owner name.
-func (ix *Indexer) Owner() string { return ix.locker.Owner() }
 
 // Accept journals docs. A document that is not a JSON object with a string
 // "id" is refused (returned in bad) and never journaled. When Accept returns
 // nil, the accepted documents are durable: they will be applied.
 func (ix *Indexer) Accept(docs []Doc) (accepted int, bad []Skip, err error) {
-	entries := make([]Entry, 0, len(docs))
-	for _, d := range docs {
-		id, err := docID(d.JSON)
-		if err != nil {
-			bad = append(bad, Skip{Path: d.Origin, Reason: err.Error()})
-			continue
-		}
-		entries = append(entries, Entry{Op: OpUpsert, ID: id, Doc: d.JSON, Origin: d.Origin})
-	}
+	entries, bad := upserts(docs)
 	if _, err := ix.journal.Append(entries); err != nil {
 		return 0, bad, fmt.Errorf("journaling: %w", err)
 	}
@@ -91,12 +137,27 @@ func (ix *Indexer) Accept(docs []Doc) (accepted int, bad []Skip, err error) {
 
 // AcceptDeletes journals the deletion of ids.
 func (ix *Indexer) AcceptDeletes(ids []string, origin string) error {
-	entries := make([]Entry, len(ids))
+	entries := make([]journal.Entry, len(ids))
 	for i, id := range ids {
-		entries[i] = Entry{Op: OpDelete, ID: id, Origin: origin}
+		entries[i] = journal.Entry{Op: journal.OpDelete, ID: id, Origin: origin}
 	}
 	_, err := ix.journal.Append(entries)
 	return err
+}
+
+// upserts are the journal entries of docs, and the documents refused for
+// want of an id.
+func upserts(docs []Doc) (entries []journal.Entry, bad []Skip) {
+	entries = make([]journal.Entry, 0, len(docs))
+	for _, d := range docs {
+		id, err := docID(d.JSON)
+		if err != nil {
+			bad = append(bad, Skip{Path: d.Origin, Reason: err.Error()})
+			continue
+		}
+		entries = append(entries, journal.Entry{Op: journal.OpUpsert, ID: id, Doc: d.JSON, Origin: d.Origin})
+	}
+	return entries, bad
 }
 
 func docID(doc []byte) (string, error) {
@@ -156,7 +217,7 @@ func (ix *Indexer) Flush(ctx context.Context) (res FlushResult, err error) {
 	// One grant nonce for this grant's commits: a commit with our token and
 	// another nonce is another grant's, and the bridge refuses to publish
 	// over it.
-	grant := newJournalID()
+	grant := journal.NewID()
 	for attempt := 1; ; attempt++ {
 		res, err = ix.apply(lease, grant)
 		res.Leased = true
@@ -222,14 +283,14 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 	if err != nil {
 		return res, err
 	}
-	payload, err := ParsePayload(st.Payload)
+	pl, err := payload.Parse(st.Payload)
 	if err != nil {
 		return res, err
 	}
 	switch {
-	case payload.Token > lease.Token():
-		return res, fmt.Errorf("%w: index token %d, lease token %d", ErrFenced, payload.Token, lease.Token())
-	case payload.Token == lease.Token() && payload.Grant != "" && payload.Grant != grant:
+	case pl.Token > lease.Token():
+		return res, fmt.Errorf("%w: index token %d, lease token %d", ErrFenced, pl.Token, lease.Token())
+	case pl.Token == lease.Token() && pl.Grant != "" && pl.Grant != grant:
 		return res, fmt.Errorf("%w: the index was committed by another grant of token %d (the lease folder was lost?)",
 			ErrFenced, lease.Token())
 	}
@@ -238,7 +299,7 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 	// journal. This reading is a later grant's, so it confirms the
 	// journal's own earlier commits; entries it does not show are applied
 	// again.
-	done, err := ix.journal.Confirmed(payload)
+	done, err := ix.journal.Confirmed(pl)
 	if err != nil {
 		return res, fmt.Errorf("journal: %w", err)
 	}
@@ -268,9 +329,9 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 	stop := ix.guardWriter(lease, w)
 	defer stop()
 
-	b := &Batcher{W: w, MaxDocs: ix.cfg.batchDocs, MaxBytes: DefaultBatchBytes, OnBad: func(s Skip) {
+	b := &batch.Batcher{W: w, MaxDocs: ix.cfg.batchDocs, MaxBytes: batch.DefaultBytes, OnBad: func(origin, reason string) {
 		if len(res.BadDocs) < 100 {
-			res.BadDocs = append(res.BadDocs, s)
+			res.BadDocs = append(res.BadDocs, Skip{Path: origin, Reason: reason})
 		}
 	}}
 	last := done
@@ -292,7 +353,7 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 			if err := ix.applyEntry(b, w, e, &res, progress); err != nil {
 				return res, mapWriteError(err)
 			}
-			if e.Op == OpDelete {
+			if e.Op == journal.OpDelete {
 				deletes++
 			}
 		}
@@ -311,7 +372,7 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 	}
 	res.Bad = b.Bad
 
-	next := payload.next(lease.Token(), grant, ix.journal.ID(), last)
+	next := pl.Next(lease.Token(), grant, ix.journal.ID(), last)
 	// Confirm is Check, and with etcd a transaction guarded by the mutex's
 	// ownership: a holder cut off from the cluster commits nothing.
 	if err := lease.Confirm(lease.Context()); err != nil {
@@ -322,7 +383,7 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 	}
 	// A pause here, after the last check in Go, is what the bridge's own
 	// deadline check and the fence at commit are for.
-	ix.hitFailpoint("before-commit")
+	ix.cfg.fp.hit("before-commit")
 	// The bridge checks the deadline, the token and that meta.json is
 	// still the one this writer opened, right before the rename that
 	// publishes the commit.
@@ -330,7 +391,7 @@ func (ix *Indexer) apply(lease *lock.Lease, grant string) (res FlushResult, err 
 		return res, mapWriteError(err)
 	}
 	res.Committed = true
-	ix.hitFailpoint("after-commit")
+	ix.cfg.fp.hit("after-commit")
 	if err := ix.journal.Committed(last, lease.Token()); err != nil {
 		// Committed; the next grant confirms from the payload all the same.
 		ix.cfg.log.Warn("indexer: noting the commit in the journal", "error", err)
@@ -367,9 +428,9 @@ func (ix *Indexer) openWriter(lease *lock.Lease, idx *bridge.Index) (*bridge.Wri
 	}
 }
 
-func (ix *Indexer) applyEntry(b *Batcher, w *bridge.Writer, e Entry, res *FlushResult, progress func()) error {
+func (ix *Indexer) applyEntry(b *batch.Batcher, w *bridge.Writer, e journal.Entry, res *FlushResult, progress func()) error {
 	switch e.Op {
-	case OpUpsert:
+	case journal.OpUpsert:
 		if e.Doc == nil && e.Ref != nil {
 			doc, same, err := readText(e)
 			if err != nil {
@@ -379,10 +440,10 @@ func (ix *Indexer) applyEntry(b *Batcher, w *bridge.Writer, e Entry, res *FlushR
 			if !same {
 				res.Changed = append(res.Changed, Skip{Path: e.Origin, Reason: "changed after it was journaled: its current content was indexed"})
 			}
-			return b.Add(Doc{JSON: doc, Origin: e.Origin})
+			return b.Add(doc, e.Origin)
 		}
-		return b.Add(Doc{JSON: e.Doc, Origin: e.Origin})
-	case OpLines:
+		return b.Add(e.Doc, e.Origin)
+	case journal.OpLines:
 		changed, gone, err := applyLines(b, e, progress)
 		switch {
 		case err != nil:
@@ -393,7 +454,7 @@ func (ix *Indexer) applyEntry(b *Batcher, w *bridge.Writer, e Entry, res *FlushR
 			res.Changed = append(res.Changed, Skip{Path: e.Origin, Reason: "changed after it was journaled: its current lines were indexed"})
 		}
 		return nil
-	case OpDelete:
+	case journal.OpDelete:
 		if err := b.Flush(); err != nil { // keep the journal's order
 			return err
 		}

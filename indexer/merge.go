@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/tguard/tguard/bridge"
+	"github.com/tguard/tguard/indexer/internal/journal"
+	"github.com/tguard/tguard/indexer/internal/payload"
 	"github.com/tguard/tguard/lock"
 )
 
@@ -16,16 +18,23 @@ type MergeResult struct {
 	Committed     bool
 }
 
-// Merge acquires the lease and merges the index's segments until at most
-// maxSegments are left (at least 1), then commits under the lease's token
-// and a new grant, keeping the other journals' marks. Every publish of
-// meta.json (the merges' and the commit's) goes through the same fence as
-// Flush's commit. An index already within maxSegments is left alone (no
-// commit). Errors as for Flush.
-func (ix *Indexer) Merge(ctx context.Context, maxSegments int) (res MergeResult, err error) {
+// Merge acquires the lease of the index in dir and merges its segments
+// until at most maxSegments are left (at least 1), then commits under the
+// lease's token and a new grant, keeping the journals' marks. Every
+// publish of meta.json (the merges' and the commit's) goes through the
+// same fence as Flush's commit. An index already within maxSegments is
+// left alone (no commit). It needs no journal: opts are New's, and those
+// of the journal and AddPaths do nothing here. Errors as for Flush; an
+// error before the lease is asked for is a bad option.
+func Merge(ctx context.Context, dir string, maxSegments int, opts ...Option) (res MergeResult, err error) {
 	if maxSegments < 1 {
 		return res, fmt.Errorf("indexer: merge to %d segments: at least 1", maxSegments)
 	}
+	ix, err := newIndexer(dir, opts)
+	if err != nil {
+		return res, err
+	}
+	defer ix.Close()
 	lease, err := ix.acquire(ctx)
 	if err != nil {
 		return res, err
@@ -35,7 +44,7 @@ func (ix *Indexer) Merge(ctx context.Context, maxSegments int) (res MergeResult,
 			ix.cfg.log.Warn("indexer: release after merge", "error", rerr)
 		}
 	}()
-	res, err = ix.merge(lease, maxSegments, newJournalID())
+	res, err = ix.merge(lease, maxSegments, journal.NewID())
 	return res, leaseFirst(lease, err)
 }
 
@@ -54,12 +63,12 @@ func (ix *Indexer) merge(lease *lock.Lease, maxSegments int, grant string) (res 
 	if st.Segments <= maxSegments {
 		return res, nil
 	}
-	payload, err := ParsePayload(st.Payload)
+	pl, err := payload.Parse(st.Payload)
 	if err != nil {
 		return res, err
 	}
-	if payload.Token > lease.Token() {
-		return res, fmt.Errorf("%w: index token %d, lease token %d", ErrFenced, payload.Token, lease.Token())
+	if pl.Token > lease.Token() {
+		return res, fmt.Errorf("%w: index token %d, lease token %d", ErrFenced, pl.Token, lease.Token())
 	}
 	w, err := ix.openWriter(lease, idx)
 	if err != nil {
@@ -72,7 +81,7 @@ func (ix *Indexer) merge(lease *lock.Lease, maxSegments int, grant string) (res 
 		return res, mapWriteError(err)
 	}
 	lease.Progress()
-	next := Payload{Token: lease.Token(), Grant: grant, Applied: payload.Applied, Evicted: payload.Evicted}
+	next := payload.Payload{Token: lease.Token(), Grant: grant, Applied: pl.Applied, Evicted: pl.Evicted}
 	// Confirm is Check, and with etcd a transaction guarded by the mutex's
 	// ownership, as before a flush's commit.
 	if err := lease.Confirm(lease.Context()); err != nil {

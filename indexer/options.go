@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tguard/tguard/indexer/internal/walk"
 	"github.com/tguard/tguard/lock"
 )
 
@@ -28,13 +29,24 @@ type config struct {
 	schema    string
 	log       *slog.Logger
 	lockOpts  []lock.Option
-	failpoint string
+	journal   string // WithJournal; "" for the default journal
+	fp        failpoint
 	progress  func(applied int)
 	stall     time.Duration
 	noWait    bool              // acquire.go
 	onWait    func(lock.Status) // acquire.go
 	interrupt <-chan struct{}   // acquire.go
 	svc       serviceConfig     // service.go
+	walk      walkConfig        // AddPaths
+}
+
+// walkConfig says how AddPaths turns files into documents.
+type walkConfig struct {
+	root    string // canonical
+	maxSize int64
+	prune   bool
+	onSkip  func(Skip)
+	onFile  func(path string)
 }
 
 // Option configures an Indexer; New validates them.
@@ -115,16 +127,52 @@ func WithStallTimeout(d time.Duration) Option {
 	}
 }
 
-// WithFailpoint makes the indexer stop (SIGSTOP) or crash (SIGKILL) at a
-// named step: "before-commit:stop", "before-commit:crash", "after-commit:crash".
-// For the crash and pause tests only.
-func WithFailpoint(fp string) Option {
+// WithJournal sets the journal's file (on a local disk; created if
+// missing). Without it New opens the default journal of the index and the
+// lease owner (DefaultJournalPath).
+func WithJournal(path string) Option {
 	return func(c *config) error {
-		switch fp {
-		case "", "before-commit:stop", "before-commit:crash", "after-commit:crash":
-			c.failpoint = fp
-			return nil
+		if path == "" {
+			return errors.New("indexer: empty journal path")
 		}
-		return fmt.Errorf("indexer: unknown failpoint %q", fp)
+		c.journal = path
+		return nil
 	}
+}
+
+// WithRoot makes AddPaths give files ids relative to the folder root
+// ("/sub/file.txt", "/" as the separator on every OS): hosts that mount
+// one share at different places then give a file the same id.
+func WithRoot(root string) Option {
+	return func(c *config) error {
+		r, err := walk.CanonicalRoot(root)
+		if err != nil {
+			return err
+		}
+		c.walk.root = r
+		return nil
+	}
+}
+
+// WithMaxFileSize sets the largest text file AddPaths indexes as one
+// document (default DefaultMaxFileSize); larger ones are skipped.
+func WithMaxFileSize(bytes int64) Option {
+	return func(c *config) error { c.walk.maxSize = bytes; return nil }
+}
+
+// WithPrune makes AddPaths also journal the deletion of the documents of
+// files under each given folder that no longer exist.
+func WithPrune() Option {
+	return func(c *config) error { c.walk.prune = true; return nil }
+}
+
+// WithOnSkip calls fn with each file or line AddPaths skips, and why.
+func WithOnSkip(fn func(Skip)) Option {
+	return func(c *config) error { c.walk.onSkip = fn; return nil }
+}
+
+// WithOnFile calls fn with each regular file AddPaths sees (its canonical
+// path), before it is checked: progress for people.
+func WithOnFile(fn func(path string)) Option {
+	return func(c *config) error { c.walk.onFile = fn; return nil }
 }

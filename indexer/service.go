@@ -1,10 +1,10 @@
 package indexer
 
 import (
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/tguard/tguard/indexer/internal/journal"
 )
 
 // This file holds what a long-running service (tguard serve) needs beyond
@@ -17,34 +17,19 @@ type serviceConfig struct {
 	onAcquired func(token uint64, waited time.Duration)
 }
 
-// AcceptSeqs is Accept returning the journal sequence numbers of the
-// accepted documents, in order. One call is one durable transaction: when
-// it returns nil, every returned number is acknowledged.
-func (ix *Indexer) AcceptSeqs(docs []Doc) (seqs []uint64, bad []Skip, err error) {
-	entries := make([]Entry, 0, len(docs))
-	for _, d := range docs {
-		id, err := docID(d.JSON)
-		if err != nil {
-			bad = append(bad, Skip{Path: d.Origin, Reason: err.Error()})
-			continue
-		}
-		entries = append(entries, Entry{Op: OpUpsert, ID: id, Doc: d.JSON, Origin: d.Origin})
-	}
-	seqs, err = ix.appendSeqs(entries)
-	return seqs, bad, err
-}
-
-// AcceptIdentified is AcceptSeqs for documents whose ids the caller has
-// already read with DocID (ids[i] is the "id" of docs[i]): a service that
-// checks a whole request before journaling any of it parses each document
-// once, not twice.
+// AcceptIdentified journals docs, whose ids the caller has already read
+// with DocID (ids[i] is the "id" of docs[i]): a service that checks a
+// whole request before journaling any of it parses each document once,
+// not twice. It returns the journal sequence numbers of the documents, in
+// order. One call is one durable transaction: when it returns nil, every
+// returned number is acknowledged.
 func (ix *Indexer) AcceptIdentified(docs []Doc, ids []string) ([]uint64, error) {
 	if len(ids) != len(docs) {
 		return nil, fmt.Errorf("indexer: %d ids for %d documents", len(ids), len(docs))
 	}
-	entries := make([]Entry, len(docs))
+	entries := make([]journal.Entry, len(docs))
 	for i, d := range docs {
-		entries[i] = Entry{Op: OpUpsert, ID: ids[i], Doc: d.JSON, Origin: d.Origin}
+		entries[i] = journal.Entry{Op: journal.OpUpsert, ID: ids[i], Doc: d.JSON, Origin: d.Origin}
 	}
 	return ix.appendSeqs(entries)
 }
@@ -53,7 +38,7 @@ func (ix *Indexer) AcceptIdentified(docs []Doc, ids []string) ([]uint64, error) 
 // non-empty string "id", or an error saying what is wrong.
 func DocID(doc []byte) (string, error) { return docID(doc) }
 
-func (ix *Indexer) appendSeqs(entries []Entry) ([]uint64, error) {
+func (ix *Indexer) appendSeqs(entries []journal.Entry) ([]uint64, error) {
 	last, err := ix.journal.Append(entries)
 	if err != nil {
 		return nil, fmt.Errorf("journaling: %w", err)
@@ -86,65 +71,4 @@ func WithMaxApply(n int) Option {
 // and how long it asked for it (metrics of the hand-over).
 func WithOnAcquired(fn func(token uint64, waited time.Duration)) Option {
 	return func(c *config) error { c.svc.onAcquired = fn; return nil }
-}
-
-// DocState is what the journal knows of one document id.
-type DocState struct {
-	Seq uint64 // the last entry of the id
-	// Committed: a commit of this journal recorded the entry, under Token;
-	// otherwise the entry is pending.
-	Committed bool
-	Token     uint64
-}
-
-// ErrNotJournaled: the journal holds no entry of the id (never accepted
-// here, or committed and since confirmed and dropped).
-var ErrNotJournaled = errors.New("not in the journal")
-
-// DocState reports the journal's last entry of id.
-func (j *Journal) DocState(id string) (DocState, error) {
-	var st DocState
-	err := j.db.QueryRow("SELECT max(seq) FROM entries WHERE doc_id = ? HAVING count(*) > 0", id).Scan(&st.Seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return st, ErrNotJournaled
-	}
-	if err != nil {
-		return st, err
-	}
-	mark, err := j.CommitMark()
-	if err != nil {
-		return st, err
-	}
-	// Entries up to the mark are those of this journal's last commit:
-	// earlier ones were confirmed and dropped when that commit's grant
-	// read the index.
-	if st.Seq <= mark.Seq {
-		st.Committed, st.Token = true, mark.Token
-	}
-	return st, nil
-}
-
-// CommittedIDs returns the ids of the entries this journal's last commit
-// recorded (at most limit), and that commit's mark. The next grant drops
-// them from the journal once it confirms them in the index; a service that
-// answers "which commit has this document" reads them first.
-func (j *Journal) CommittedIDs(limit int) ([]string, Mark, error) {
-	mark, err := j.CommitMark()
-	if err != nil || mark.Seq == 0 {
-		return nil, mark, err
-	}
-	rows, err := j.db.Query("SELECT doc_id FROM entries WHERE seq <= ? ORDER BY seq LIMIT ?", mark.Seq, limit)
-	if err != nil {
-		return nil, mark, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, mark, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, mark, rows.Err()
 }

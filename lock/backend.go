@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// Backend stores the lease record. The file backend (NewFileBackend) is the
-// default; an etcd backend implements the same interface, so callers of
-// Locker do not change when they move from a shared folder to etcd.
+// Backend stores the lease record. The file backend (filebackend.go: a
+// lease folder of generation directories granted by mkdir) is the default;
+// WithEtcd and WithEtcdClient select the etcd backend (etcd.go), and
+// WithBackend any other implementation. Callers of Locker do not change
+// when they move from a shared folder to etcd.
 //
 // A Backend is used by one Locker; its methods are not called concurrently
 // except Grant's, which run on the lease's renewal goroutine.
@@ -72,24 +74,26 @@ type Identity struct {
 	Nonce string `json:"nonce"`
 }
 
-// Status describes the lease as one reader sees it.
+// Status describes the lease as one reader sees it. It has no JSON form of
+// its own: a program that prints it defines its own (tguard's is in
+// cmd/tguard/lockcmd.go).
 type Status struct {
-	Held       bool      `json:"held"`
-	Owner      string    `json:"owner"`
-	Hostname   string    `json:"hostname"`
-	PID        int       `json:"pid"`
-	Token      uint64    `json:"token"`
-	AcquiredAt time.Time `json:"acquired_at,omitzero"`
+	Held       bool
+	Owner      string
+	Hostname   string
+	PID        int
+	Token      uint64
+	AcquiredAt time.Time
 	// ExpiresIn estimates the time left until the holder's lease runs out,
 	// from the age of its last renewal on this host's clock. It is for
 	// people: the protocol never decides anything from it.
-	ExpiresIn time.Duration `json:"-"`
-	LeaseTime time.Duration `json:"-"`
+	ExpiresIn time.Duration
+	LeaseTime time.Duration
 	// State is "free", "held", "released", "expired" or "broken", or
 	// "unknown" when the holder record cannot be read.
-	State string `json:"state"`
+	State string
 	// RecordError says why the holder record cannot be read ("" if it can).
-	RecordError string `json:"record_error,omitempty"`
+	RecordError string
 	// Dead is true when this host can prove the holder dead.
-	Dead bool `json:"holder_dead"`
+	Dead bool
 }

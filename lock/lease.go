@@ -99,15 +99,12 @@ func (l *Lease) Remaining() time.Duration {
 	return time.Duration(l.deadline.Load()) - monoNow()
 }
 
-// Deadline is when the lease ends unless it is renewed.
-func (l *Lease) Deadline() time.Time { return time.Now().Add(l.Remaining()) }
-
-// Valid reports whether the lease is still proven: not ended and before its
-// deadline. Check it before every write that matters (as Lucene's writer
-// checks its lock before every file it creates); it costs a clock read.
-func (l *Lease) Valid() bool { return l.Check() == nil }
-
-// Check returns nil while the lease is valid, else why not.
+// Check returns nil while the lease is still proven: not ended and before
+// its deadline; else why not (an error matching ErrLeaseLost or
+// ErrReleased). Call it before every write that matters (as Lucene's
+// writer checks its lock before every file it creates); it costs a clock
+// read. Err differs only in not reading the clock: it reports an end that
+// Done has already announced.
 func (l *Lease) Check() error {
 	if err := l.Err(); err != nil {
 		return err

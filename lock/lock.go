@@ -117,7 +117,7 @@ func (l *Locker) attempt(ctx context.Context) (*Lease, error) {
 		return nil, err
 	}
 	lease := newLease(g, l.cfg, stamp)
-	if !lease.Valid() {
+	if lease.Check() != nil {
 		// The grant took longer than the lease (a share that hung): it may
 		// already have been taken over. Give it back and try again.
 		_ = lease.Release(context.Background())

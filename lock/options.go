@@ -60,31 +60,6 @@ func WithLeaseDuration(d time.Duration) Option {
 	}
 }
 
-// WithRenewInterval sets how often the holder renews (default a third of
-// the lease; at most half of it).
-func WithRenewInterval(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("lock: renew interval %v: must be positive", d)
-		}
-		c.renew = d
-		return nil
-	}
-}
-
-// WithBackoff sets the first and the longest wait between attempts of
-// Acquire (defaults 2 ms and the smaller of 1 s and an eighth of the lease).
-// Waits grow exponentially with jitter.
-func WithBackoff(first, longest time.Duration) Option {
-	return func(c *config) error {
-		if first <= 0 || longest < first {
-			return fmt.Errorf("lock: backoff %v..%v: need 0 < first <= longest", first, longest)
-		}
-		c.backoffMin, c.backoffMax = first, longest
-		return nil
-	}
-}
-
 // WithLogger sends the package's logs to l. By default it logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
@@ -160,20 +135,13 @@ func newConfig(opts []Option) (*config, error) {
 			return nil, err
 		}
 	}
-	if c.renew == 0 {
-		c.renew = c.lease / 3
-	}
-	if c.renew > c.lease/2 {
-		return nil, fmt.Errorf("lock: renew interval %v: must be at most half the lease (%v)", c.renew, c.lease)
-	}
+	c.renew = c.lease / 3
 	if c.floor != nil && c.backend != nil {
 		return nil, errors.New("lock: a token floor needs the file backend")
 	}
 	if err := c.validateEtcd(); err != nil {
 		return nil, err
 	}
-	if c.backoffMin == 0 {
-		c.backoffMin, c.backoffMax = 2*time.Millisecond, min(time.Second, max(c.lease/8, 2*time.Millisecond))
-	}
+	c.backoffMin, c.backoffMax = 2*time.Millisecond, min(time.Second, max(c.lease/8, 2*time.Millisecond))
 	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/tguard/tguard/indexer"
 	"github.com/tguard/tguard/lock"
 )
 
@@ -55,6 +56,15 @@ func optionsErr(err error) error {
 		return err
 	}
 	return usageErr(err)
+}
+
+// newErr is the exit code of a failed indexer.New or indexer.Merge: its
+// options' errors as optionsErr says, the journal's and the index's 1.
+func newErr(err error) error {
+	if errors.Is(err, indexer.ErrOption) {
+		return optionsErr(err)
+	}
+	return err
 }
 
 func exitCode(err error) int {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/tguard/tguard/bridge"
 	"github.com/tguard/tguard/indexer"
 	"github.com/tguard/tguard/lock"
 )
@@ -146,11 +145,13 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	if err != nil {
 		return err
 	}
-	j, err := openOwnedJournal(f.dir, f.journal, owner)
+	if err := checkJournalFlag(f.journal); err != nil {
+		return err
+	}
+	fpOpts, err := failpointOptions()
 	if err != nil {
 		return err
 	}
-	defer j.Close()
 
 	intr := catchInterrupts(g.stderr)
 	defer intr.stop()
@@ -166,28 +167,9 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	ctx = ictx
 	hint := f.flushHint()
 
-	sum := indexSummary{Journal: j.Path(), SkippedBy: map[string]int{}}
+	sum := indexSummary{SkippedBy: map[string]int{}}
 	prog := newProgress(g, f.asJSON || g.quiet)
 	defer prog.finish()
-	opts := []indexer.Option{
-		indexer.WithLogger(g.log), indexer.WithBatch(f.batch), indexer.WithThreads(f.threads),
-		indexer.WithSchema(schema), indexer.WithProgress(prog.applied),
-		indexer.WithLockOptions(append(g.lockOptions(), lock.WithLeaseDuration(f.lease.lease), lock.WithOwner(owner))...),
-		indexer.WithFailpoint(os.Getenv("TGUARD_FAILPOINT")),
-		indexer.WithInterrupt(intr.done), indexer.WithOnWait(prog.waiting),
-	}
-	if f.lease.noWait() {
-		opts = append(opts, indexer.WithNoWait())
-	}
-	if f.memory != indexer.DefaultMemoryBudget {
-		opts = append(opts, indexer.WithMemoryBudget(f.memory))
-	}
-	ixr, err := indexer.New(f.dir, j, opts...)
-	if err != nil {
-		return optionsErr(err)
-	}
-	defer ixr.Close()
-
 	// Skipped files and bad lines are listed with --verbose only (and in
 	// --json); the summary counts them.
 	skip := func(s indexer.Skip) {
@@ -202,6 +184,34 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		sum.SkippedBy[skipReason(s.Reason)]++
 		skip(s)
 	}
+	opts := []indexer.Option{
+		indexer.WithLogger(g.log), indexer.WithBatch(f.batch), indexer.WithThreads(f.threads),
+		indexer.WithSchema(schema), indexer.WithProgress(prog.applied),
+		indexer.WithLockOptions(append(g.lockOptions(), lock.WithLeaseDuration(f.lease.lease), lock.WithOwner(owner))...),
+		indexer.WithInterrupt(intr.done), indexer.WithOnWait(prog.waiting),
+		indexer.WithRoot(f.root), indexer.WithMaxFileSize(f.maxSize),
+		indexer.WithOnSkip(skipFile), indexer.WithOnFile(func(string) { prog.file() }),
+	}
+	opts = append(opts, fpOpts...)
+	if f.journal != "" {
+		opts = append(opts, indexer.WithJournal(f.journal))
+	}
+	if f.prune {
+		opts = append(opts, indexer.WithPrune())
+	}
+	if f.lease.noWait() {
+		opts = append(opts, indexer.WithNoWait())
+	}
+	if f.memory != indexer.DefaultMemoryBudget {
+		opts = append(opts, indexer.WithMemoryBudget(f.memory))
+	}
+	ixr, err := indexer.New(f.dir, opts...)
+	if err != nil {
+		return newErr(err)
+	}
+	defer ixr.Close()
+	sum.Journal = ixr.JournalPath()
+
 	// A file that changed or went away between its journaling and its
 	// application is counted with the skips under its own reason, and
 	// warned about (unless -q): a journaled document was not indexed as
@@ -227,12 +237,17 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		}
 	}
 	if len(paths) > 0 {
-		err := journalPaths(ixr, f, paths, &sum, skipFile, prog, intr)
+		added, err := ixr.AddPaths(paths)
+		sum.Files, sum.Accepted, sum.Deleted = added.Files, added.Accepted, added.Deleted
 		if intr.fired() {
 			copyRefs()
 			prog.finish()
-			n, _ := j.PendingCount()
+			n, _ := ixr.Pending()
 			return intr.err(n, hint)
+		}
+		if errors.Is(err, indexer.ErrOutsideRoot) {
+			copyRefs()
+			return usageErr(err)
 		}
 		if err != nil {
 			copyRefs() // the run ends without committing
@@ -245,7 +260,7 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 		}
 		sum.Deleted = len(f.deletes)
 	}
-	if pending, err := j.PendingCount(); err == nil {
+	if pending, err := ixr.Pending(); err == nil {
 		prog.applying(pending)
 	}
 
@@ -268,7 +283,7 @@ func runIndex(ctx context.Context, g *globals, f *indexFlags, paths []string) er
 	if !res.Committed {
 		copyRefs()
 	}
-	sum.Pending, _ = j.PendingCount()
+	sum.Pending, _ = ixr.Pending()
 	sum.Seconds = time.Since(start).Seconds()
 	prog.finish()
 	if intr.fired() {
@@ -302,112 +317,4 @@ func flushError(err error, pending int, hint string) error {
 		return withCode(exitLeaseLost, fmt.Errorf("%v; nothing was committed, %d documents stay journaled", err, pending))
 	}
 	return fmt.Errorf("%v; %d documents stay journaled", err, pending)
-}
-
-// journalPaths walks paths and journals what changed since this journal
-// last saw it (references to the files, not copies: see
-// indexer.AcceptFiles), in batches; with --prune it also journals the
-// deletion of documents whose files are gone.
-func journalPaths(ixr *indexer.Indexer, f *indexFlags, paths []string, sum *indexSummary, skipFile func(indexer.Skip), prog *progress, intr *interrupts) error {
-	root, err := indexer.CanonicalRoot(f.root)
-	if err != nil {
-		return usageErr(err)
-	}
-	state, err := ixr.FileState()
-	if err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	var batch []indexer.FileDoc
-	size := 0
-	flush := func() error {
-		n, err := ixr.AcceptFiles(batch)
-		sum.Accepted += n
-		clear(batch) // drop the bodies
-		batch, size = batch[:0], 0
-		return err
-	}
-	w := &indexer.Walker{
-		MaxSize:   f.maxSize,
-		Root:      root,
-		OnSkip:    skipFile,
-		Unchanged: state.Unchanged,
-		OnRef: func(d indexer.FileDoc) error {
-			if intr.fired() {
-				return indexer.ErrInterrupted // stop adding; the batch is dropped
-			}
-			batch = append(batch, d)
-			size += len(d.Body)
-			if len(batch) >= f.batch || size >= indexer.DefaultBatchBytes {
-				return flush()
-			}
-			return nil
-		},
-	}
-	w.OnFile = func(path string) {
-		sum.Files++
-		prog.file()
-		if id, err := w.ID(path); err == nil {
-			seen[id] = true
-		}
-	}
-	if err := w.Walk(paths); err != nil {
-		if errors.Is(err, indexer.ErrOutsideRoot) {
-			return usageErr(err)
-		}
-		return err
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	if f.prune {
-		n, err := pruneGone(ixr, w, f.dir, paths, seen)
-		sum.Deleted = n
-		return err
-	}
-	return nil
-}
-
-// pruneGone journals deletions for documents under the folders in paths
-// whose files were not seen in this walk. Reading the index needs no lease.
-func pruneGone(ixr *indexer.Indexer, w *indexer.Walker, dir string, paths []string, seen map[string]bool) (int, error) {
-	idx, err := bridge.Open(dir)
-	if errors.Is(err, bridge.ErrNotFound) || errors.Is(err, bridge.ErrNotAnIndex) {
-		return 0, nil // nothing indexed yet, nothing to prune
-	}
-	if err != nil {
-		return 0, err
-	}
-	defer idx.Close()
-	deleted := 0
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil || !fi.IsDir() {
-			continue
-		}
-		prefixes, err := w.FolderPrefixes(p)
-		if err != nil {
-			return deleted, err
-		}
-		for _, prefix := range prefixes {
-			ids, err := idx.IDsWithPrefix(prefix)
-			if err != nil {
-				return deleted, err
-			}
-			var gone []string
-			for _, id := range ids {
-				if !seen[id] {
-					gone = append(gone, id)
-				}
-			}
-			if err := ixr.AcceptDeletes(gone, "prune "+prefix); err != nil {
-				return deleted, err
-			}
-			if err := ixr.ForgetFiles(gone); err != nil {
-				return deleted, err
-			}
-			deleted += len(gone)
-		}
-	}
-	return deleted, nil
 }

@@ -5,8 +5,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-
-	"github.com/tguard/tguard/indexer"
 )
 
 // flushHint is the command that applies what this run left journaled: the
@@ -86,32 +84,12 @@ func summaryLine(sum indexSummary, rate float64, verbose bool) string {
 	return b.String()
 }
 
-// openJournal opens the journal at path, saying what is wrong with a path
-// that is not a journal file rather than calling it corrupt.
-func openJournal(path string) (*indexer.Journal, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, usageErr(fmt.Errorf("--journal %s is a folder; name a file (it is created if missing)", path))
+// checkJournalFlag says what is wrong with a --journal that names a
+// folder rather than calling the journal corrupt ("" is the default
+// journal).
+func checkJournalFlag(path string) error {
+	if fi, err := os.Stat(path); path != "" && err == nil && fi.IsDir() {
+		return usageErr(fmt.Errorf("--journal %s is a folder; name a file (it is created if missing)", path))
 	}
-	return indexer.OpenJournal(path)
-}
-
-// openOwnedJournal opens the journal of owner for the index in dir: the
-// file named by --journal, else the default one keyed by index and owner,
-// and records the index and owner in it (for journal list).
-func openOwnedJournal(dir, path, owner string) (*indexer.Journal, error) {
-	if path == "" {
-		var err error
-		if path, err = indexer.DefaultJournalPath(dir, owner); err != nil {
-			return nil, err
-		}
-	}
-	j, err := openJournal(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := j.SetOwner(dir, owner); err != nil {
-		j.Close()
-		return nil, err
-	}
-	return j, nil
+	return nil
 }

@@ -93,12 +93,10 @@ journal while a tguard using it runs.`,
 			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("no journal for index %s and owner %s (%s); tguard journal list shows them", dir, owner, path)
 			}
-			j, err := openJournal(path)
-			if err != nil {
+			if err := checkJournalFlag(path); err != nil {
 				return err
 			}
-			info, err := j.Info()
-			j.Close()
+			info, err := indexer.ReadJournalInfo(path)
 			if err != nil {
 				return err
 			}

@@ -47,11 +47,6 @@ commit, by Tantivy's log merge policy over its small segments (at most
 			if lf.noWait() {
 				iopts = append(iopts, indexer.WithNoWait())
 			}
-			ixr, err := indexer.New(dir, nil, iopts...)
-			if err != nil {
-				return optionsErr(err)
-			}
-			defer ixr.Close()
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
@@ -61,7 +56,10 @@ commit, by Tantivy's log merge policy over its small segments (at most
 				ctx, cancel = context.WithTimeout(ctx, lf.wait)
 				defer cancel()
 			}
-			res, err := ixr.Merge(ctx, segments)
+			res, err := indexer.Merge(ctx, dir, segments, iopts...)
+			if errors.Is(err, indexer.ErrOption) {
+				return newErr(err)
+			}
 			if err != nil {
 				return mergeError(err)
 			}

@@ -145,13 +145,11 @@ func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		// hostname:port: two instances on one host get their own journals.
 		owner = host + ":" + portOf(ln.Addr())
 	}
-	j, err := openOwnedJournal(f.dir, f.journal, owner)
-	if err != nil {
+	if err := checkJournalFlag(f.journal); err != nil {
 		return err
 	}
-	defer j.Close()
 	m := newServeMetrics()
-	t := &turns{log: g.log, journal: j, every: f.commitEvery, metrics: m, kick: make(chan struct{}, 1),
+	t := &turns{log: g.log, every: f.commitEvery, metrics: m, kick: make(chan struct{}, 1),
 		committed: newRecentCommits(100_000)}
 	lockOpts := append(g.lockOptions(), lock.WithLeaseDuration(f.lease.lease), lock.WithOwner(owner))
 	lockOpts = append(lockOpts, lock.WithRenewObserver(m.renewed))
@@ -160,12 +158,15 @@ func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		indexer.WithLockOptions(lockOpts...), indexer.WithMaxApply(f.maxApply),
 		indexer.WithOnAcquired(t.acquired),
 	}
+	if f.journal != "" {
+		opts = append(opts, indexer.WithJournal(f.journal))
+	}
 	if f.memory != indexer.DefaultMemoryBudget {
 		opts = append(opts, indexer.WithMemoryBudget(f.memory))
 	}
-	ixr, err := indexer.New(f.dir, j, opts...)
+	ixr, err := indexer.New(f.dir, opts...)
 	if err != nil {
-		return optionsErr(err)
+		return newErr(err)
 	}
 	defer ixr.Close()
 	t.ixr = ixr
@@ -175,7 +176,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	defer status.Close()
 
-	s := &server{dir: f.dir, log: g.log, ixr: ixr, journal: j, turns: t, locker: status, metrics: m,
+	s := &server{dir: f.dir, log: g.log, ixr: ixr, turns: t, locker: status, metrics: m,
 		maxBody: f.maxBody, token: token, owner: owner}
 	m.register(s)
 	defer s.closeIndex()
@@ -189,9 +190,9 @@ func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if !g.quiet {
-		fmt.Fprintf(g.stderr, "tguard: serving %s on http://%s as %s (journal %s)\n", f.dir, ln.Addr(), owner, j.Path())
+		fmt.Fprintf(g.stderr, "tguard: serving %s on http://%s as %s (journal %s)\n", f.dir, ln.Addr(), owner, ixr.JournalPath())
 	}
-	g.log.Info("serve: listening", "addr", ln.Addr().String(), "index", f.dir, "owner", owner, "journal", j.Path())
+	g.log.Info("serve: listening", "addr", ln.Addr().String(), "index", f.dir, "owner", owner, "journal", ixr.JournalPath())
 
 	var serveErr error
 	select {
@@ -211,7 +212,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	// the lease stops waiting.
 	stopTurns()
 	<-turnsDone
-	if n, err := j.PendingCount(); err == nil && n > 0 {
+	if n, err := ixr.Pending(); err == nil && n > 0 {
 		g.log.Info("serve: documents stay journaled for the next start", "pending", n)
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {

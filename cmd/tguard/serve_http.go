@@ -25,7 +25,6 @@ type server struct {
 	owner   string
 	log     *slog.Logger
 	ixr     *indexer.Indexer
-	journal *indexer.Journal
 	turns   *turns
 	locker  *lock.Locker
 	metrics *serveMetrics
@@ -282,7 +281,7 @@ type docStatusJSON struct {
 
 func (s *server) docStatus(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	st, err := s.journal.DocState(id)
+	st, err := s.ixr.DocState(id)
 	switch {
 	case err == nil && st.Committed:
 		writeJSON(w, http.StatusOK, docStatusJSON{ID: id, State: "committed", Seq: st.Seq, Token: st.Token})
@@ -342,7 +341,7 @@ func (s *server) readyz(w http.ResponseWriter, _ *http.Request) {
 	} else if err != nil {
 		out["ok"], out["index"], code = false, err.Error(), http.StatusServiceUnavailable
 	}
-	if err := s.journal.SetOwner(s.dir, s.owner); err != nil {
+	if err := s.ixr.CheckJournal(); err != nil {
 		out["ok"], out["journal"], code = false, err.Error(), http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, out)

@@ -69,7 +69,7 @@ func (m *serveMetrics) register(s *server) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tguard_journal_depth", Help: "Journal entries not yet in any commit.",
 	}, func() float64 {
-		n, err := s.journal.PendingCount()
+		n, err := s.ixr.Pending()
 		if err != nil {
 			return -1
 		}

@@ -21,7 +21,6 @@ import (
 type turns struct {
 	log       *slog.Logger
 	ixr       *indexer.Indexer
-	journal   *indexer.Journal
 	every     time.Duration
 	metrics   *serveMetrics
 	kick      chan struct{} // a document was journaled
@@ -77,7 +76,7 @@ func (t *turns) run(ctx context.Context) {
 			case <-time.After(wait):
 			}
 		}
-		n, err := t.journal.PendingCount()
+		n, err := t.ixr.Pending()
 		if err != nil {
 			t.log.Warn("serve: reading the journal", "error", err)
 			continue
@@ -87,7 +86,7 @@ func (t *turns) run(ctx context.Context) {
 		}
 		t.turn(ctx)
 		last = time.Now()
-		if n, _ := t.journal.PendingCount(); n > 0 {
+		if n, _ := t.ixr.Pending(); n > 0 {
 			t.poke() // more than one turn's worth, or added meanwhile
 		}
 	}
@@ -97,8 +96,8 @@ func (t *turns) run(ctx context.Context) {
 func (t *turns) turn(ctx context.Context) {
 	// The ids about to be applied, so that GET /documents/{id}/status can
 	// name the commit's token after the journal has dropped them.
-	if ids, mark, err := t.journal.CommittedIDs(t.committed.max); err == nil {
-		t.committed.add(ids, mark.Token)
+	if ids, token, err := t.ixr.CommittedIDs(t.committed.max); err == nil {
+		t.committed.add(ids, token)
 	}
 	start := time.Now()
 	res, err := t.ixr.Flush(ctx)

@@ -46,9 +46,9 @@ func newStatsCmd(g *globals) *cobra.Command {
 
 // payloadToken is the fencing token of the last commit, 0 if none.
 func payloadToken(s *string) uint64 {
-	p, err := indexer.ParsePayload(s)
+	token, err := indexer.PayloadToken(s)
 	if err != nil {
 		return 0
 	}
-	return p.Token
+	return token
 }

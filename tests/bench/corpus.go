@@ -13,7 +13,7 @@ import (
 )
 
 // corpus is the Go distribution's sources as JSON lines, made once per run
-// with the same Walker that "tguard index" uses on a folder, so every line
+// with the walk that "tguard index" uses on a folder (indexer.WalkDocs), so every line
 // is exactly the document tguard would make of that file.
 type corpus struct {
 	root     string    // the folder walked
@@ -65,7 +65,7 @@ func buildCorpus(dir string, every int) (*corpus, error) {
 		}
 	}
 	seen := 0
-	w := &indexer.Walker{OnDoc: func(d indexer.Doc) error {
+	werr := indexer.WalkDocs([]string{c.root}, func(d indexer.Doc) error {
 		seen++
 		if every > 1 && seen%every != 1 {
 			return nil
@@ -84,8 +84,7 @@ func buildCorpus(dir string, every int) (*corpus, error) {
 		c.docs++
 		c.bytes += int64(len(line))
 		return nil
-	}}
-	werr := w.Walk([]string{c.root})
+	})
 	for i, b := range append([]*bufio.Writer{full, half}, quarters[:]...) {
 		if err := b.Flush(); err != nil && werr == nil {
 			werr = err

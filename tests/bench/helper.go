@@ -40,8 +40,8 @@ func runHelper(args []string) error {
 
 // helperBridgeIndex indexes a JSON-lines file through the bridge the way
 // "tguard index" applies a journaled JSON-lines file, without the journal
-// and the lease: the same Batcher sends buffers of whole lines (8 MiB per
-// AddJSONLines call), read straight from the file, one commit at the end.
+// and the lease: the same buffers of whole lines (8 MiB per AddJSONLines
+// call, native.go), read straight from the file, one commit at the end.
 func helperBridgeIndex(args []string) error {
 	fs := flag.NewFlagSet("bridge-index", flag.ContinueOnError)
 	dir := fs.String("index", "", "index folder")
@@ -60,20 +60,17 @@ func helperBridgeIndex(args []string) error {
 		return err
 	}
 	defer w.Close()
-	b := &indexer.Batcher{W: w, MaxDocs: indexer.DefaultBatchDocs, MaxBytes: indexer.DefaultBatchBytes}
+	b := &nativeBatch{w: w}
 	for _, path := range fs.Args() {
 		f, err := os.Open(path)
 		if err != nil {
 			return err
 		}
-		err = b.AddLinesFrom(f, path)
+		err = b.addLinesFrom(f)
 		f.Close()
 		if err != nil {
 			return err
 		}
-	}
-	if err := b.Flush(); err != nil {
-		return err
 	}
 	if _, err := w.Commit(`{"token":1}`, 1); err != nil {
 		return err
@@ -81,7 +78,7 @@ func helperBridgeIndex(args []string) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]int{"docs": b.Added, "bad": b.Bad})
+	return json.NewEncoder(os.Stdout).Encode(map[string]int{"docs": b.added, "bad": b.bad})
 }
 
 // helperHold takes commands on stdin, one a line, and answers on stdout:

@@ -27,7 +27,7 @@ func (b *bench) markdown(r *results, head []byte) string {
 		m.cpu, m.cores, m.ramGB, m.kernel, m.fs)
 	p("  (1, 5, 15 min) %s at the start, %s at the end: the other work on this shared machine", m.load, loadAvg())
 	p("* **Toolchain:** %s, %s, %s", m.goVersion, m.rustc, m.library)
-	p("* **Corpus:** `$(go env GOROOT)/src` of %s, walked by tguard's own Walker into JSON lines", m.goVersion)
+	p("* **Corpus:** `$(go env GOROOT)/src` of %s, walked by tguard's own walk (indexer.WalkDocs) into JSON lines", m.goVersion)
 	if b.cfg.every > 1 {
 		p("  (one document in every %d, spread over the whole tree):", b.cfg.every)
 	} else {
@@ -59,8 +59,8 @@ func (b *bench) markdown(r *results, head []byte) string {
 	p("  (`ingest::parse_line`) and upsert (delete the id's term unless `known_ids` shows the id has")
 	p("  no document yet, add the document), batches of")
 	p("  1,000 lines or 8 MiB, and one commit at the end with a payload.")
-	p("* **Bridge (B):** this benchmark's helper process (Go): tguard's Batcher reads the JSON-lines")
-	p("  file in buffers of whole lines (8 MiB per call) and calls `bridge.Writer.AddJSONLines`")
+	p("* **Bridge (B):** this benchmark's helper process (Go) reads the JSON-lines file as tguard's batcher")
+	p("  does, in buffers of whole lines (8 MiB per call), and calls `bridge.Writer.AddJSONLines`")
 	p("  through cgo, one `Commit` at the end. This is exactly how `tguard index` applies a JSON-lines file,")
 	p("  without the SQLite journal and the lease. Same memory budget and thread count (the bridge's default).")
 	p("* docs/s of a run = documents ÷ wall time of the process (start to exit, taken by the driver),")

@@ -12,7 +12,7 @@ import (
 var tguardBin testbin.Bin
 
 // TestMain builds the CLI once (as "make build" does).
-func TestMain(m *testing.M) { testbin.Main(m, &tguardBin) }
+func TestMain(m *testing.M) { testbin.Main(m, &tguardBin, testbin.Tags("failpoints")) }
 
 // tguard runs the binary with args and extra environment.
 func tguard(t *testing.T, env []string, args ...string) testbin.Result {

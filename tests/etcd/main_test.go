@@ -60,7 +60,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	testbin.Main(m, &tguardBin)
+	testbin.Main(m, &tguardBin, testbin.Tags("failpoints"))
 }
 
 func exit(err error) {

@@ -25,7 +25,7 @@ import (
 
 var tguardBin testbin.Bin
 
-func TestMain(m *testing.M) { testbin.Main(m, &tguardBin) }
+func TestMain(m *testing.M) { testbin.Main(m, &tguardBin, testbin.Tags("failpoints")) }
 
 // onHost is tguard with args, to run on host (its own UTS namespace).
 func onHost(host string, env []string, args ...string) *testbin.Cmd {

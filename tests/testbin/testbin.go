@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,7 +34,9 @@ func Tags(tags ...string) BuildOption {
 // Build builds cmd/tguard (as "make build" does) into a new temporary folder
 // readable by all (one test runs it as another user), points default
 // journals at a state folder inside it, and returns the binary and a
-// function that removes the folder. For TestMain.
+// function that removes the folder. For TestMain. Tags("failpoints") is for
+// the tests that set TGUARD_FAILPOINT (a binary built without it refuses
+// that variable).
 func Build(opts ...BuildOption) (bin Bin, cleanup func(), err error) {
 	var cfg buildConfig
 	for _, o := range opts {
@@ -52,7 +55,7 @@ func Build(opts ...BuildOption) (bin Bin, cleanup func(), err error) {
 	path := filepath.Join(dir, "tguard")
 	args := []string{"build", "-o", path}
 	if len(cfg.tags) > 0 {
-		args = append(args, "-tags", joinTags(cfg.tags))
+		args = append(args, "-tags", strings.Join(cfg.tags, ","))
 	}
 	build := exec.Command("go", append(args, "github.com/tguard/tguard/cmd/tguard")...)
 	build.Stderr = os.Stderr
@@ -61,14 +64,6 @@ func Build(opts ...BuildOption) (bin Bin, cleanup func(), err error) {
 		return Bin{}, nil, fmt.Errorf("building tguard: %w", err)
 	}
 	return Bin{Path: path}, cleanup, nil
-}
-
-func joinTags(tags []string) string {
-	s := tags[0]
-	for _, t := range tags[1:] {
-		s += "," + t
-	}
-	return s
 }
 
 // Main is a TestMain body: build, run the tests, clean up, exit.

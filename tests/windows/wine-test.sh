@@ -4,8 +4,8 @@
 #  1. A Wine prefix in $RUN_DIR/wine with the ProcessPrng shim
 #     (shim/bcryptprimitives.c says why) and drive N: mapped as a network drive
 #     (Wine's drive type "network": GetDriveTypeW says DRIVE_REMOTE).
-#  2. go test -c of bridge, lock and indexer for windows/amd64 (cgo with
-#     mingw), each run under Wine.
+#  2. go test -c of bridge, lock, indexer and its journal and walk packages
+#     for windows/amd64 (cgo with mingw), each run under Wine.
 #  3. The Linux-side driver (tests/windows, go test) runs $WIN_BIN, the
 #     tguard.exe of make windows, under Wine on real folders, next to
 #     bin/tguard.
@@ -61,21 +61,22 @@ grep -q 'NTStatus(0xC0000002)' "$out/at_windows.go" || { echo "test-windows: can
 printf '{"Replace":{"%s":"%s"}}\n' "$atw" "$out/at_windows.go" >"$out/overlay.json"
 
 fail=0
-for pkg in lock indexer bridge; do
+for pkg in lock indexer indexer/internal/journal indexer/internal/walk bridge; do
+	bin=${pkg//\//_}
 	echo "test-windows: go test -c ./$pkg (windows/amd64)"
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC="$WIN_CC" "$GO" test -c -overlay "$out/overlay.json" \
-		-o "$out/$pkg.test.exe" "./$pkg"
-	echo "test-windows: wine $pkg.test.exe"
+		-o "$out/$bin.test.exe" "./$pkg"
+	echo "test-windows: wine $bin.test.exe"
 	# -test.v: the skips and their reasons show in the log.
-	if (cd "$pkg" && TGUARD_TEST_NETWORK_DRIVE=N: wine "$out/$pkg.test.exe" -test.short -test.v \
-		-test.timeout "$TIMEOUT" </dev/null >"$out/$pkg.log" 2>&1); then
-		grep -E '^(--- SKIP|ok|PASS)' "$out/$pkg.log" | sed 's/^/  /'
+	if (cd "$pkg" && TGUARD_TEST_NETWORK_DRIVE=N: wine "$out/$bin.test.exe" -test.short -test.v \
+		-test.timeout "$TIMEOUT" </dev/null >"$out/$bin.log" 2>&1); then
+		grep -E '^(--- SKIP|ok|PASS)' "$out/$bin.log" | sed 's/^/  /'
 		# go test -v prints a skip's reason on the line before "--- SKIP".
-		grep -B1 -E '^--- SKIP' "$out/$pkg.log" | grep -E '^    ' | sed 's/^/  /' || true
+		grep -B1 -E '^--- SKIP' "$out/$bin.log" | grep -E '^    ' | sed 's/^/  /' || true
 	else
 		fail=1
-		grep -E -A20 '^(--- FAIL|panic|FAIL)' "$out/$pkg.log" | head -80
-		echo "test-windows: $pkg failed under Wine (log: $out/$pkg.log)"
+		grep -E -A20 '^(--- FAIL|panic|FAIL)' "$out/$bin.log" | head -80
+		echo "test-windows: $pkg failed under Wine (log: $out/$bin.log)"
 	fi
 done
 

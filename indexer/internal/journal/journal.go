@@ -1,4 +1,7 @@
-package indexer
+// Package journal is the local SQLite journal of accepted changes: each
+// host's durable record of what it acknowledged and has not yet seen
+// confirmed in the shared index (docs/PROTOCOL.md, "Exactly once").
+package journal
 
 import (
 	"bytes"
@@ -12,6 +15,9 @@ import (
 	"strings"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver; cgo lives inside it
+
+	"github.com/tguard/tguard/indexer/internal/fileref"
+	"github.com/tguard/tguard/indexer/internal/payload"
 )
 
 // journalVersion is the schema version of the journal this code writes
@@ -21,13 +27,13 @@ import (
 const journalVersion = 2
 
 var (
-	// ErrJournalCorrupt: the journal file is not a readable SQLite database.
-	ErrJournalCorrupt = errors.New("journal is corrupt")
-	// ErrJournalVersion: the journal was written by a newer tguard.
-	ErrJournalVersion = errors.New("journal is from a newer version")
-	// ErrJournalOnShare: the journal is on a network file system, where
+	// ErrCorrupt: the journal file is not a readable SQLite database.
+	ErrCorrupt = errors.New("journal is corrupt")
+	// ErrVersion: the journal was written by a newer tguard.
+	ErrVersion = errors.New("journal is from a newer version")
+	// ErrOnShare: the journal is on a network file system, where
 	// SQLite's own locking is unsafe.
-	ErrJournalOnShare = errors.New("journal must be on a local disk")
+	ErrOnShare = errors.New("journal must be on a local disk")
 )
 
 // Op is what an entry does to the index.
@@ -37,7 +43,7 @@ const (
 	OpUpsert Op = 1 // add the document, replacing any with the same id
 	OpDelete Op = 2 // delete the documents with this id
 	// OpLines upserts every line of a JSON-lines file (ID is the file's
-	// id, see Walker.ID): from Doc, or, while Doc is nil, from the file Ref
+	// id, see walk.Walker.ID): from Doc, or, while Doc is nil, from the file Ref
 	// names.
 	OpLines Op = 3
 )
@@ -53,13 +59,13 @@ type Entry struct {
 	// file (OpUpsert, ID its document id) or a JSON-lines file (OpLines),
 	// at the canonical absolute path Origin (the id may be relative to
 	// --root, so it is not the path to read).
-	// See FileRef and docs/PROTOCOL.md for when the file counts as the
+	// See fileref.Ref and docs/PROTOCOL.md for when the file counts as the
 	// journal's copy.
-	Ref *FileRef
+	Ref *fileref.Ref
 }
 
-// file is the path of the file a reference entry names.
-func (e Entry) file() string { return e.Origin }
+// File is the path of the file a reference entry names.
+func (e Entry) File() string { return e.Origin }
 
 // Journal is the local SQLite journal of accepted changes. A change is
 // acknowledged only once its transaction is durable (WAL, synchronous=FULL);
@@ -101,7 +107,7 @@ var sqliteHeader = []byte("SQLite format 3\x00")
 // OpenJournal opens or creates the journal at path. A file that is not a
 // SQLite database, fails SQLite's check, or has a newer version is refused
 // with an error, and left as it was.
-func OpenJournal(path string) (*Journal, error) {
+func Open(path string) (*Journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
@@ -145,7 +151,7 @@ func inspectJournal(path string) error {
 		return nil // empty file: a journal created and never written
 	}
 	if !bytes.Equal(head[:n], sqliteHeader) {
-		return fmt.Errorf("journal %s: %w: not a SQLite database (move it away to start a new journal; its documents are lost)", path, ErrJournalCorrupt)
+		return fmt.Errorf("journal %s: %w: not a SQLite database (move it away to start a new journal; its documents are lost)", path, ErrCorrupt)
 	}
 	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
 	if err != nil {
@@ -154,17 +160,17 @@ func inspectJournal(path string) error {
 	defer db.Close()
 	var version int
 	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("journal %s: %w: %v", path, ErrJournalCorrupt, err)
+		return fmt.Errorf("journal %s: %w: %v", path, ErrCorrupt, err)
 	}
 	if version > journalVersion {
-		return fmt.Errorf("journal %s: %w: version %d, this tguard reads %d", path, ErrJournalVersion, version, journalVersion)
+		return fmt.Errorf("journal %s: %w: version %d, this tguard reads %d", path, ErrVersion, version, journalVersion)
 	}
 	var check string
 	if err := db.QueryRow("PRAGMA quick_check").Scan(&check); err != nil || check != "ok" {
 		if err == nil {
 			err = errors.New(check)
 		}
-		return fmt.Errorf("journal %s: %w: %v", path, ErrJournalCorrupt, err)
+		return fmt.Errorf("journal %s: %w: %v", path, ErrCorrupt, err)
 	}
 	return nil
 }
@@ -193,7 +199,7 @@ func (j *Journal) init() error {
 	}
 	// The journal's id keys its progress in the index's commit payload: it
 	// is random, so two journals never share progress by accident.
-	if _, err := tx.Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('id', ?)", newJournalID()); err != nil {
+	if _, err := tx.Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('id', ?)", NewID()); err != nil {
 		return err
 	}
 	if err := tx.QueryRow("SELECT value FROM meta WHERE key = 'id'").Scan(&j.id); err != nil {
@@ -231,7 +237,7 @@ func (j *Journal) Append(entries []Entry) (uint64, error) {
 	var files *sql.Stmt
 	var last int64
 	for _, e := range entries {
-		var ref FileRef
+		var ref fileref.Ref
 		var refArgs []any
 		if e.Ref != nil {
 			ref = *e.Ref
@@ -283,7 +289,7 @@ func (j *Journal) Pending(after uint64, limit int) ([]Entry, error) {
 			return nil, err
 		}
 		if e.Doc == nil && size.Valid {
-			e.Ref = &FileRef{Size: size.Int64, MtimeNs: mtime.Int64, CtimeNs: ctime.Int64,
+			e.Ref = &fileref.Ref{Size: size.Int64, MtimeNs: mtime.Int64, CtimeNs: ctime.Int64,
 				Ino: uint64(ino.Int64), Hash: hash, SeenNs: seen.Int64}
 		}
 		out = append(out, e)
@@ -321,8 +327,8 @@ func (j *Journal) Unconfirmed() (int, error) {
 // (zero if none). It is the writer's own word: it decides nothing alone,
 // only which entries count as pending for people, and whether a journal
 // missing from a payload was evicted (see Confirmed).
-func (j *Journal) CommitMark() (Mark, error) {
-	var m Mark
+func (j *Journal) CommitMark() (payload.Mark, error) {
+	var m payload.Mark
 	err := j.db.QueryRow(`SELECT
 		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'committed_seq'), 0),
 		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'committed_token'), 0)`).Scan(&m.Seq, &m.Token)
@@ -347,7 +353,7 @@ func (j *Journal) Committed(seq, token uint64) error {
 // payload until it is evicted, so a journal that published and is missing
 // was evicted. Anything else confirms nothing, and those entries are
 // applied again: the index does not show them.
-func (j *Journal) Confirmed(p Payload) (uint64, error) {
+func (j *Journal) Confirmed(p payload.Payload) (uint64, error) {
 	if m, ok := p.Applied[j.id]; ok {
 		return m.Seq, nil
 	}

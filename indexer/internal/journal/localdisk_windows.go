@@ -1,4 +1,4 @@
-package indexer
+package journal
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ func checkLocalDisk(dir string) error {
 		return err
 	}
 	if isUNC(abs) {
-		return fmt.Errorf("%w: %s is a network path", ErrJournalOnShare, dir)
+		return fmt.Errorf("%w: %s is a network path", ErrOnShare, dir)
 	}
 	p, err := windows.UTF16PtrFromString(abs)
 	if err != nil {
@@ -33,14 +33,14 @@ func checkLocalDisk(dir string) error {
 		root = windows.UTF16ToString(buf)
 	}
 	if isUNC(root) {
-		return fmt.Errorf("%w: %s is on the network volume %s", ErrJournalOnShare, dir, root)
+		return fmt.Errorf("%w: %s is on the network volume %s", ErrOnShare, dir, root)
 	}
 	r, err := windows.UTF16PtrFromString(root)
 	if err != nil {
 		return err
 	}
 	if windows.GetDriveType(r) == windows.DRIVE_REMOTE {
-		return fmt.Errorf("%w: %s is on a network drive (%s)", ErrJournalOnShare, dir, root)
+		return fmt.Errorf("%w: %s is on a network drive (%s)", ErrOnShare, dir, root)
 	}
 	return nil
 }

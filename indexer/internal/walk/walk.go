@@ -1,4 +1,6 @@
-package indexer
+// Package walk turns files and folders into documents of the default
+// schema, with canonical ids (docid.go), for tguard index.
+package walk
 
 import (
 	"bufio"
@@ -15,21 +17,8 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultMaxFileSize is the largest text file indexed as one document.
-const DefaultMaxFileSize = 10 << 20
-
-// Doc is one document to index: a JSON object for the index's schema, with
-// an "id" string (the upsert key), and where it came from, for messages.
-type Doc struct {
-	JSON   []byte
-	Origin string // "path" or "path:line"
-}
-
-// Skip is a file or line that was not indexed, and why.
-type Skip struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason"`
-}
+// DefaultMaxSize is the largest text file indexed as one document.
+const DefaultMaxSize = 10 << 20
 
 // fileDoc is the default schema's document for a text file.
 type fileDoc struct {
@@ -46,10 +35,12 @@ type fileDoc struct {
 // files over MaxSize are skipped and reported, never indexed half.
 type Walker struct {
 	MaxSize int64
-	// OnDoc receives each document; returning an error stops the walk.
-	OnDoc func(Doc) error
-	// OnSkip receives each skipped file or line.
-	OnSkip func(Skip)
+	// OnDoc receives each document (a JSON object with an "id") and where
+	// it came from ("path" or "path:line"); returning an error stops the
+	// walk.
+	OnDoc func(doc []byte, origin string) error
+	// OnSkip receives each skipped file or line, and why.
+	OnSkip func(path, reason string)
 	// OnFile is called once per regular file seen, with its canonical path.
 	OnFile func(path string)
 	// Root, if set (canonical, see CanonicalRoot), makes file ids relative
@@ -81,18 +72,18 @@ type FileDoc struct {
 func (w *Walker) Walk(paths []string) error {
 	for _, given := range paths {
 		if _, err := os.Stat(given); err != nil {
-			return fmt.Errorf("%s: %w", given, unwrapPathError(err))
+			return fmt.Errorf("%s: %w", given, UnwrapPathError(err))
 		}
 		p, err := CanonicalPath(given)
 		if err != nil {
-			return fmt.Errorf("%s: %w", given, unwrapPathError(err))
+			return fmt.Errorf("%s: %w", given, UnwrapPathError(err))
 		}
 		if _, err := w.ID(p); err != nil {
 			return err
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				w.skip(path, unwrapPathError(err).Error())
+				w.skip(path, UnwrapPathError(err).Error())
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}
@@ -125,11 +116,13 @@ func (w *Walker) Walk(paths []string) error {
 
 func (w *Walker) skip(path, reason string) {
 	if w.OnSkip != nil {
-		w.OnSkip(Skip{Path: path, Reason: reason})
+		w.OnSkip(path, reason)
 	}
 }
 
-func unwrapPathError(err error) error {
+// UnwrapPathError is the error of a *fs.PathError without its path (the
+// caller names the file itself).
+func UnwrapPathError(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
@@ -145,13 +138,13 @@ func (w *Walker) file(path string) error {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		w.skip(path, unwrapPathError(err).Error())
+		w.skip(path, UnwrapPathError(err).Error())
 		return nil
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		w.skip(path, unwrapPathError(err).Error())
+		w.skip(path, UnwrapPathError(err).Error())
 		return nil
 	}
 	if w.Unchanged != nil && w.Unchanged(id, f, fi) {
@@ -165,7 +158,7 @@ func (w *Walker) file(path string) error {
 	}
 	max := w.MaxSize
 	if max <= 0 {
-		max = DefaultMaxFileSize
+		max = DefaultMaxSize
 	}
 	if fi.Size() > max {
 		w.skip(path, fmt.Sprintf("larger than %d bytes", max))
@@ -173,34 +166,34 @@ func (w *Walker) file(path string) error {
 	}
 	body, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		w.skip(path, unwrapPathError(err).Error())
+		w.skip(path, UnwrapPathError(err).Error())
 		return nil
 	}
-	if reason := notText(body); reason != "" {
+	if reason := NotText(body); reason != "" {
 		w.skip(path, reason)
 		return nil
 	}
 	if w.OnRef != nil {
 		return w.OnRef(FileDoc{Path: path, ID: id, Info: fi, Body: body})
 	}
-	doc, err := textDoc(id, path, body, fi)
+	doc, err := TextDoc(id, path, body, fi)
 	if err != nil {
 		return err
 	}
-	return w.OnDoc(Doc{JSON: doc, Origin: path})
+	return w.OnDoc(doc, path)
 }
 
-// textDoc is the default schema's document of the text file at path,
+// TextDoc is the default schema's document of the text file at path,
 // whose id is id (see ID).
-func textDoc(id, path string, body []byte, fi os.FileInfo) ([]byte, error) {
+func TextDoc(id, path string, body []byte, fi os.FileInfo) ([]byte, error) {
 	return json.Marshal(fileDoc{
 		ID: id, Path: id, Title: filepath.Base(path), Body: string(body),
 		Modified: fi.ModTime().UTC().Format(time.RFC3339),
 	})
 }
 
-// notText says why body is not indexed as text, or "" if it is.
-func notText(body []byte) string {
+// NotText says why body is not indexed as text, or "" if it is.
+func NotText(body []byte) string {
 	head := body[:min(len(body), 8000)]
 	if bytes.IndexByte(head, 0) >= 0 {
 		return "binary"
@@ -218,7 +211,7 @@ func (w *Walker) jsonLines(path string, r io.Reader) error {
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			if derr := w.OnDoc(Doc{JSON: bytes.TrimRight(line, "\r\n"), Origin: fmt.Sprintf("%s:%d", path, n)}); derr != nil {
+			if derr := w.OnDoc(bytes.TrimRight(line, "\r\n"), fmt.Sprintf("%s:%d", path, n)); derr != nil {
 				return derr
 			}
 		}
@@ -226,7 +219,7 @@ func (w *Walker) jsonLines(path string, r io.Reader) error {
 			return nil
 		}
 		if err != nil {
-			w.skip(fmt.Sprintf("%s:%d", path, n), unwrapPathError(err).Error())
+			w.skip(fmt.Sprintf("%s:%d", path, n), UnwrapPathError(err).Error())
 			return nil
 		}
 	}

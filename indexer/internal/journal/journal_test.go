@@ -1,4 +1,4 @@
-package indexer
+package journal
 
 import (
 	"bytes"
@@ -9,11 +9,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/indexer/internal/payload"
 )
 
 func TestJournalAppendPendingApplied(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.db")
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	require.NoError(t, err)
 	last, err := j.Append([]Entry{{Op: OpUpsert, ID: "a", Doc: []byte(`{"id":"a"}`), Origin: "x"}, {Op: OpDelete, ID: "b", Origin: "y"}})
 	require.NoError(t, err)
@@ -31,7 +33,7 @@ func TestJournalAppendPendingApplied(t *testing.T) {
 	require.NoError(t, j.Close())
 
 	// Sequence numbers are never reused, and the id survives reopening.
-	j, err = OpenJournal(path)
+	j, err = Open(path)
 	require.NoError(t, err)
 	defer j.Close()
 	assert.Equal(t, id, j.ID())
@@ -55,7 +57,7 @@ func TestJournalRefusedAndUntouched(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	truncated := filepath.Join(dir, "truncated.db")
-	j, err := OpenJournal(truncated)
+	j, err := Open(truncated)
 	require.NoError(t, err)
 	_, err = j.Append([]Entry{{Op: OpUpsert, ID: "a", Doc: bytes.Repeat([]byte("x"), 100000)}})
 	require.NoError(t, err)
@@ -64,10 +66,10 @@ func TestJournalRefusedAndUntouched(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(truncated, b[:len(b)/3], 0o644))
 
-	for path, want := range map[string]error{garbage: ErrJournalCorrupt, future: ErrJournalVersion, truncated: ErrJournalCorrupt} {
+	for path, want := range map[string]error{garbage: ErrCorrupt, future: ErrVersion, truncated: ErrCorrupt} {
 		before, err := os.ReadFile(path)
 		require.NoError(t, err)
-		_, err = OpenJournal(path)
+		_, err = Open(path)
 		require.ErrorIs(t, err, want, path)
 		assert.NotContains(t, err.Error(), "\n")
 		after, err := os.ReadFile(path)
@@ -79,4 +81,34 @@ func TestJournalRefusedAndUntouched(t *testing.T) {
 // A local disk passes; tests/shareindex checks that the share is refused.
 func TestJournalAcceptsLocalDisk(t *testing.T) {
 	require.NoError(t, checkLocalDisk(t.TempDir()))
+}
+
+// A journal confirms only what a payload shows; its own commit mark counts
+// only when the payload evicted it.
+func TestJournalConfirmed(t *testing.T) {
+	j, err := Open(filepath.Join(t.TempDir(), "j.db"))
+	require.NoError(t, err)
+	defer j.Close()
+	_, err = j.Append([]Entry{{Op: OpUpsert, ID: "a", Doc: []byte(`{"id":"a"}`)}, {Op: OpUpsert, ID: "b", Doc: []byte(`{"id":"b"}`)}})
+	require.NoError(t, err)
+	require.NoError(t, j.Committed(2, 7))
+	n, err := j.PendingCount()
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "committed entries are not pending")
+	n, err = j.Unconfirmed()
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+
+	done, err := j.Confirmed(payload.Payload{Token: 8})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(0), done, "a payload without this journal confirms nothing")
+	done, err = j.Confirmed(payload.Payload{Token: 9, Evicted: 6})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(0), done, "evicted below our commit's token: ours was not evicted")
+	done, err = j.Confirmed(payload.Payload{Token: 9, Evicted: 7})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), done)
+	done, err = j.Confirmed(payload.Payload{Token: 9, Applied: map[string]payload.Mark{j.ID(): {Seq: 1, Token: 7}}})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), done, "the payload's word beats the journal's own")
 }

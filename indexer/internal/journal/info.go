@@ -1,4 +1,4 @@
-package indexer
+package journal
 
 import (
 	"database/sql"
@@ -9,16 +9,16 @@ import (
 	"sort"
 )
 
-// JournalInfo describes one journal, for people: which index and owner it
+// Info describes one journal, for people: which index and owner it
 // belongs to, what it still holds and how big it is on disk.
-type JournalInfo struct {
-	Path        string `json:"path"`
-	Index       string `json:"index"` // "" for a journal written by an older tguard
-	Owner       string `json:"owner"`
-	Pending     int    `json:"pending"`     // not yet in any commit
-	Unconfirmed int    `json:"unconfirmed"` // committed, not yet confirmed by a later grant
-	Bytes       int64  `json:"bytes"`       // the database with its WAL
-	Error       string `json:"error,omitempty"`
+type Info struct {
+	Path        string
+	Index       string // "" for a journal written by an older tguard
+	Owner       string
+	Pending     int   // not yet in any commit
+	Unconfirmed int   // committed, not yet confirmed by a later grant
+	Bytes       int64 // the database with its WAL
+	Error       string
 }
 
 // SetOwner records which index and owner the journal belongs to, so that
@@ -34,8 +34,8 @@ func (j *Journal) SetOwner(index, owner string) error {
 }
 
 // Info describes the journal.
-func (j *Journal) Info() (JournalInfo, error) {
-	info := JournalInfo{Path: j.path, Bytes: journalBytes(j.path)}
+func (j *Journal) Info() (Info, error) {
+	info := Info{Path: j.path, Bytes: journalBytes(j.path)}
 	for key, into := range map[string]*string{"index": &info.Index, "owner": &info.Owner} {
 		err := j.db.QueryRow("SELECT value FROM meta WHERE key = ?", key).Scan(into)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -60,8 +60,8 @@ func journalBytes(path string) int64 {
 	return n
 }
 
-// JournalDir is the folder of the default journals (see DefaultJournalPath).
-func JournalDir() (string, error) {
+// Dir is the folder of the default journals (see DefaultPath).
+func Dir() (string, error) {
 	base, err := stateDir()
 	if err != nil {
 		return "", err
@@ -69,10 +69,10 @@ func JournalDir() (string, error) {
 	return filepath.Join(base, "tguard"), nil
 }
 
-// ListJournals describes every journal in JournalDir, sorted by path. A
+// List describes every journal in Dir, sorted by path. A
 // journal that cannot be read is listed with its error.
-func ListJournals() ([]JournalInfo, error) {
-	dir, err := JournalDir()
+func List() ([]Info, error) {
+	dir, err := Dir()
 	if err != nil {
 		return nil, err
 	}
@@ -81,15 +81,15 @@ func ListJournals() ([]JournalInfo, error) {
 		return nil, err
 	}
 	sort.Strings(paths)
-	infos := make([]JournalInfo, 0, len(paths))
+	infos := make([]Info, 0, len(paths))
 	for _, p := range paths {
-		info := JournalInfo{Path: p, Bytes: journalBytes(p)}
+		info := Info{Path: p, Bytes: journalBytes(p)}
 		if err := inspectJournal(p); err != nil {
 			info.Error = err.Error()
 			infos = append(infos, info)
 			continue
 		}
-		j, err := OpenJournal(p)
+		j, err := Open(p)
 		if err != nil {
 			info.Error = err.Error()
 			infos = append(infos, info)
@@ -106,9 +106,9 @@ func ListJournals() ([]JournalInfo, error) {
 	return infos, nil
 }
 
-// RemoveJournal deletes the journal at path with its WAL and shared-memory
+// Remove deletes the journal at path with its WAL and shared-memory
 // files. The caller has made sure nobody needs its entries.
-func RemoveJournal(path string) error {
+func Remove(path string) error {
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("journal %s: %w", path, err)
 	}

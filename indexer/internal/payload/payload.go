@@ -1,4 +1,8 @@
-package indexer
+// Package payload reads and writes what every tguard commit stores in
+// Tantivy's commit payload (meta.json): the fencing token and grant nonce
+// of the lease the commit was made under, and how far each journal has
+// been applied.
+package payload
 
 import (
 	"bytes"
@@ -10,14 +14,14 @@ import (
 	"slices"
 )
 
-// payloadVersion is the version of the commit payload this code writes.
+// Version is the version of the commit payload this code writes.
 // Version 2 added the grant nonce, a token per journal and the eviction
 // mark; version 1 payloads are read (their journals' tokens read as 0).
-const payloadVersion = 2
+const Version = 2
 
-// maxAppliedJournals caps the journals a payload remembers: each keeps one
+// MaxJournals caps the journals a payload remembers: each keeps one
 // entry for ever otherwise, and the payload is re-read before every commit.
-const maxAppliedJournals = 1000
+const MaxJournals = 1000
 
 // Payload is what every commit stores in Tantivy's commit payload
 // (meta.json): the fencing token and grant nonce of the lease it was made
@@ -33,9 +37,9 @@ type Payload struct {
 	Grant   string          `json:"grant,omitempty"`
 	Applied map[string]Mark `json:"applied,omitempty"`
 	// Evicted is the highest token of a journal entry dropped from Applied
-	// to keep it under maxAppliedJournals (the oldest go first). A journal
+	// to keep it under MaxJournals (the oldest go first). A journal
 	// missing from Applied whose own last commit is at or below it was
-	// evicted, not lost (see Journal.Confirmed).
+	// evicted, not lost (see journal.Journal.Confirmed).
 	Evicted uint64 `json:"evicted,omitempty"`
 }
 
@@ -55,9 +59,9 @@ func (m *Mark) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(m))
 }
 
-// ParsePayload reads a commit payload. An index never committed by tguard
+// Parse reads a commit payload. An index never committed by tguard
 // (no payload) reads as the zero Payload.
-func ParsePayload(s *string) (Payload, error) {
+func Parse(s *string) (Payload, error) {
 	var p Payload
 	if s == nil || *s == "" {
 		return p, nil
@@ -65,29 +69,29 @@ func ParsePayload(s *string) (Payload, error) {
 	if err := json.Unmarshal([]byte(*s), &p); err != nil {
 		return Payload{}, fmt.Errorf("commit payload is not tguard's: %v", err)
 	}
-	if p.Version > payloadVersion {
-		return Payload{}, fmt.Errorf("commit payload version %d is newer than this build (%d)", p.Version, payloadVersion)
+	if p.Version > Version {
+		return Payload{}, fmt.Errorf("commit payload version %d is newer than this build (%d)", p.Version, Version)
 	}
 	return p, nil
 }
 
 // Encode returns the payload as stored.
 func (p Payload) Encode() string {
-	p.Version = payloadVersion
+	p.Version = Version
 	b, _ := json.Marshal(p) // a struct of numbers and strings always marshals
 	return string(b)
 }
 
-// next is the payload of a commit under token and grant that applied
+// Next is the payload of a commit under token and grant that applied
 // journal up to seq, built on p: the other journals' marks are kept, the
 // oldest beyond the cap are dropped and remembered in Evicted.
-func (p Payload) next(token uint64, grant, journal string, seq uint64) Payload {
+func (p Payload) Next(token uint64, grant, journal string, seq uint64) Payload {
 	n := Payload{Token: token, Grant: grant, Applied: maps.Clone(p.Applied), Evicted: p.Evicted}
 	if n.Applied == nil {
 		n.Applied = map[string]Mark{}
 	}
 	n.Applied[journal] = Mark{Seq: seq, Token: token}
-	if over := len(n.Applied) - maxAppliedJournals; over > 0 {
+	if over := len(n.Applied) - MaxJournals; over > 0 {
 		ids := slices.SortedFunc(maps.Keys(n.Applied), func(a, b string) int {
 			return cmp.Or(cmp.Compare(n.Applied[a].Token, n.Applied[b].Token), cmp.Compare(a, b))
 		})
@@ -99,12 +103,12 @@ func (p Payload) next(token uint64, grant, journal string, seq uint64) Payload {
 	return n
 }
 
-// errNoPayload: meta.json has no payload field (an index tguard never
+// ErrNone: meta.json has no payload field (an index tguard never
 // committed, or one made by another tool).
-var errNoPayload = errors.New("no payload")
+var ErrNone = errors.New("no payload")
 
-// committedPayload reads the payload of a meta.json's bytes.
-func committedPayload(meta []byte) (Payload, error) {
+// FromMeta reads the payload of a meta.json's bytes.
+func FromMeta(meta []byte) (Payload, error) {
 	var m struct {
 		Payload *string `json:"payload"`
 	}
@@ -113,7 +117,7 @@ func committedPayload(meta []byte) (Payload, error) {
 		return Payload{}, fmt.Errorf("meta.json: %v", err)
 	}
 	if m.Payload == nil {
-		return Payload{}, errNoPayload
+		return Payload{}, ErrNone
 	}
-	return ParsePayload(m.Payload)
+	return Parse(m.Payload)
 }

@@ -1,15 +1,16 @@
-package indexer
+package journal
 
 import (
 	"database/sql"
-	"fmt"
 	"strings"
+
+	"github.com/tguard/tguard/indexer/internal/fileref"
 )
 
-// The journal's files table remembers, per document id (Walker.ID; a
+// The journal's files table remembers, per document id (walk.Walker.ID; a
 // JSON-lines file's own id), the state of
 // each file as it was when its last entry was journaled. A later run
-// skips a file whose state is unchanged (see FileRef): indexing the same
+// skips a file whose state is unchanged (see fileref.Ref): indexing the same
 // folder again journals, and commits, only what changed.
 
 const upsertFile = `INSERT INTO files(path, size, mtime_ns, ctime_ns, ino, hash, seen_ns) VALUES(?, ?, ?, ?, ?, ?, ?)
@@ -46,16 +47,16 @@ func addRefColumns(tx *sql.Tx) error {
 }
 
 // Files returns the recorded state of every file journaled so far.
-func (j *Journal) Files() (map[string]FileRef, error) {
+func (j *Journal) Files() (map[string]fileref.Ref, error) {
 	rows, err := j.db.Query("SELECT path, size, mtime_ns, ctime_ns, ino, hash, seen_ns FROM files")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]FileRef{}
+	out := map[string]fileref.Ref{}
 	for rows.Next() {
 		var path string
-		var r FileRef
+		var r fileref.Ref
 		var ino int64
 		if err := rows.Scan(&path, &r.Size, &r.MtimeNs, &r.CtimeNs, &ino, &r.Hash, &r.SeenNs); err != nil {
 			return nil, err
@@ -104,19 +105,21 @@ func (j *Journal) Len() (int, error) {
 // the file: a run that ends without committing calls it before it reports
 // its documents as journaled. read returns the content an entry names, as
 // it is applied (the document of a text file, the lines of a JSON-lines
-// file), and whether it is still the content that was journaled; an
-// entry whose file is gone is reported in gone and left as it is.
-func (j *Journal) CopyReferences(read func(Entry) (content []byte, same bool, err error)) (changed, gone []Skip, err error) {
+// file), and whether it is still the content that was journaled. report
+// is told of each entry whose file changed since it was journaled (same
+// false; its current content was copied) or cannot be read (err; the
+// entry is left as it is).
+func (j *Journal) CopyReferences(read func(Entry) (content []byte, same bool, err error), report func(e Entry, same bool, err error)) error {
 	mark, err := j.CommitMark()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	after := mark.Seq
 	for {
 		var refs []Entry
 		batch, err := j.Pending(after, 256)
 		if err != nil || len(batch) == 0 {
-			return changed, gone, err
+			return err
 		}
 		after = batch[len(batch)-1].Seq
 		for _, e := range batch {
@@ -127,14 +130,14 @@ func (j *Journal) CopyReferences(read func(Entry) (content []byte, same bool, er
 		for _, e := range refs {
 			content, same, rerr := read(e)
 			if rerr != nil {
-				gone = append(gone, Skip{Path: e.Origin, Reason: fmt.Sprintf("not copied into the journal: %v", rerr)})
+				report(e, false, rerr)
 				continue
 			}
 			if !same {
-				changed = append(changed, Skip{Path: e.Origin, Reason: "changed after it was journaled: its current content was journaled"})
+				report(e, false, nil)
 			}
 			if _, err := j.db.Exec("UPDATE entries SET doc = ? WHERE seq = ?", content, e.Seq); err != nil {
-				return changed, gone, err
+				return err
 			}
 		}
 	}

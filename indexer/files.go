@@ -8,9 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/tguard/tguard/indexer/internal/fileref"
+	"github.com/tguard/tguard/indexer/internal/journal"
+	"github.com/tguard/tguard/indexer/internal/payload"
+	"github.com/tguard/tguard/indexer/internal/walk"
 )
 
-// AcceptFiles journals references to files found by a Walker's OnRef: a
+// acceptFiles journals references to files found by a Walker's OnRef: a
 // text file becomes one document, a JSON-lines file one entry for all its
 // lines. The journal keeps each file's size, times and inode (and, for a
 // file modified within RacyWindow, its content hash), not its content:
@@ -18,16 +23,16 @@ import (
 // that ends without committing copies the content into the journal
 // (CopyReferences) before it reports the documents as journaled; see
 // docs/PROTOCOL.md for the whole rule.
-func (ix *Indexer) AcceptFiles(files []FileDoc) (int, error) {
+func (ix *Indexer) acceptFiles(files []walk.FileDoc) (int, error) {
 	now := time.Now()
-	entries := make([]Entry, 0, len(files))
+	entries := make([]journal.Entry, 0, len(files))
 	for _, f := range files {
-		ref := refOf(f.Info, now)
-		op := OpUpsert
+		ref := fileref.Of(f.Info, now)
+		op := journal.OpUpsert
 		if f.Lines {
-			op = OpLines
+			op = journal.OpLines
 		}
-		if ref.racy() {
+		if ref.Racy() {
 			body := f.Body
 			if f.Lines {
 				b, err := os.ReadFile(f.Path)
@@ -36,11 +41,11 @@ func (ix *Indexer) AcceptFiles(files []FileDoc) (int, error) {
 				}
 				body = b
 			}
-			ref.Hash = hashOf(body)
+			ref.Hash = fileref.Hash(body)
 		}
 		// The id may be relative to --root; the origin is the file's
-		// canonical absolute path, which apply reads (Entry.file).
-		entries = append(entries, Entry{Op: op, ID: f.ID, Origin: f.Path, Ref: &ref})
+		// canonical absolute path, which apply reads (Entry.File).
+		entries = append(entries, journal.Entry{Op: op, ID: f.ID, Origin: f.Path, Ref: &ref})
 	}
 	if _, err := ix.journal.Append(entries); err != nil {
 		return 0, fmt.Errorf("journaling: %w", err)
@@ -48,18 +53,18 @@ func (ix *Indexer) AcceptFiles(files []FileDoc) (int, error) {
 	return len(entries), nil
 }
 
-// FileState tells which files are unchanged since this journal last
+// fileState tells which files are unchanged since this journal last
 // journaled them (Walker.Unchanged).
-type FileState struct {
-	known map[string]FileRef
+type fileState struct {
+	known map[string]fileref.Ref
 }
 
-// FileState loads the journal's record of the files it journaled. The
+// fileState loads the journal's record of the files it journaled. The
 // record counts only while the index still shows this journal's commits
 // (read from meta.json, without the lease: it decides what to journal,
 // never what is committed); otherwise (a new or replaced index) it is
 // forgotten and every file is journaled again.
-func (ix *Indexer) FileState() (*FileState, error) {
+func (ix *Indexer) fileState() (*fileState, error) {
 	ok, err := ix.indexShowsJournal()
 	if err != nil {
 		return nil, err
@@ -68,13 +73,13 @@ func (ix *Indexer) FileState() (*FileState, error) {
 		if err := ix.journal.ClearFiles(); err != nil {
 			return nil, fmt.Errorf("journal: %w", err)
 		}
-		return &FileState{known: map[string]FileRef{}}, nil
+		return &fileState{known: map[string]fileref.Ref{}}, nil
 	}
 	known, err := ix.journal.Files()
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	return &FileState{known: known}, nil
+	return &fileState{known: known}, nil
 }
 
 // indexShowsJournal says whether every file this journal recorded is
@@ -94,8 +99,8 @@ func (ix *Indexer) indexShowsJournal() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	p, err := committedPayload(b)
-	if errors.Is(err, errNoPayload) {
+	p, err := payload.FromMeta(b)
+	if errors.Is(err, payload.ErrNone) {
 		return false, nil
 	}
 	if err != nil {
@@ -119,12 +124,12 @@ func (ix *Indexer) indexShowsJournal() (bool, error) {
 // Unchanged says whether the file at abs, opened as f with state fi, is
 // unchanged since it was journaled: same size, times and inode, and, if
 // it was racy then, the same content hash.
-func (s *FileState) Unchanged(abs string, f *os.File, fi os.FileInfo) bool {
+func (s *fileState) Unchanged(abs string, f *os.File, fi os.FileInfo) bool {
 	r, ok := s.known[abs]
-	if !ok || !r.sameStat(fi) {
+	if !ok || !r.SameStat(fi) {
 		return false
 	}
-	if !r.racy() {
+	if !r.Racy() {
 		return true
 	}
 	if r.Hash == nil {
@@ -134,9 +139,5 @@ func (s *FileState) Unchanged(abs string, f *os.File, fi os.FileInfo) bool {
 	if _, serr := f.Seek(0, io.SeekStart); err != nil || serr != nil {
 		return false
 	}
-	return r.matches(fi, body)
+	return r.Matches(fi, body)
 }
-
-// ForgetFiles drops the journal's record of files (deleted documents), so
-// that a file created again under the same path is indexed again.
-func (ix *Indexer) ForgetFiles(paths []string) error { return ix.journal.ForgetFiles(paths) }

@@ -1,4 +1,4 @@
-package indexer
+package journal
 
 import (
 	"crypto/sha256"
@@ -8,12 +8,12 @@ import (
 	"runtime"
 )
 
-// DefaultJournalPath is where the journal of owner for the index at
+// DefaultPath is where the journal of owner for the index at
 // indexDir lives by default: in the user's state folder on the local disk
 // ($XDG_STATE_HOME/tguard, or ~/.local/state/tguard; %LocalAppData%\tguard
 // on Windows), named by a hash of the index's absolute path and the owner,
 // so each (index, owner) pair has its own journal and a rerun finds it.
-func DefaultJournalPath(indexDir, owner string) (string, error) {
+func DefaultPath(indexDir, owner string) (string, error) {
 	abs, err := filepath.Abs(indexDir)
 	if err != nil {
 		return "", err

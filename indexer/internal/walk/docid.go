@@ -1,4 +1,4 @@
-package indexer
+package walk
 
 import (
 	"errors"
@@ -45,7 +45,7 @@ func CanonicalRoot(root string) (string, error) {
 	}
 	r, err := CanonicalPath(root)
 	if err != nil {
-		return "", fmt.Errorf("--root %s: %w", root, unwrapPathError(err))
+		return "", fmt.Errorf("--root %s: %w", root, UnwrapPathError(err))
 	}
 	return r, nil
 }

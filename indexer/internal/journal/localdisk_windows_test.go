@@ -1,4 +1,4 @@
-package indexer
+package journal
 
 import (
 	"os"
@@ -22,7 +22,7 @@ func TestJournalOnNetworkPathRefused(t *testing.T) {
 		`\\?\UNC\server\share\journals`,
 	} {
 		err := checkLocalDisk(dir)
-		assert.ErrorIs(t, err, ErrJournalOnShare, dir)
+		assert.ErrorIs(t, err, ErrOnShare, dir)
 	}
 	local := t.TempDir()
 	require.NoError(t, checkLocalDisk(local))
@@ -36,8 +36,8 @@ func TestJournalOnNetworkDriveRefused(t *testing.T) {
 		t.Skip(networkDriveEnv + " names no network drive")
 	}
 	dir := filepath.Join(drive+`\`, "journals")
-	_, err := OpenJournal(filepath.Join(dir, "j.db"))
-	require.ErrorIs(t, err, ErrJournalOnShare)
+	_, err := Open(filepath.Join(dir, "j.db"))
+	require.ErrorIs(t, err, ErrOnShare)
 	assert.Contains(t, err.Error(), "network drive")
 	_, statErr := os.Stat(filepath.Join(dir, "j.db"))
 	assert.True(t, os.IsNotExist(statErr), "no journal created on the share")

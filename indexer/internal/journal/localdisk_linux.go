@@ -1,4 +1,4 @@
-package indexer
+package journal
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ func checkLocalDisk(dir string) error {
 		return err
 	}
 	if name, ok := networkFS[int64(st.Type)]; ok {
-		return fmt.Errorf("%w: %s is on %s", ErrJournalOnShare, dir, name)
+		return fmt.Errorf("%w: %s is on %s", ErrOnShare, dir, name)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 //go:build !linux && !windows
 
-package indexer
+package journal
 
 // checkLocalDisk cannot tell a share from a local disk here; the README
 // says where the journal must live.
