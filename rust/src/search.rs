@@ -120,7 +120,7 @@ pub fn search_fields(
         let named = doc.to_named_doc(&schema);
         let mut out = BTreeMap::new();
         for (name, mut values) in named.0 {
-            if fields.is_some_and(|f| !f.iter().any(|n| *n == name)) {
+            if fields.is_some_and(|f| !f.contains(&name)) {
                 continue;
             }
             let v = if values.len() == 1 {
