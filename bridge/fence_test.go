@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -86,6 +87,35 @@ func TestSameTokenOtherGrantIsFenced(t *testing.T) {
 	st, err := ix.Stats()
 	require.NoError(t, err)
 	require.Equal(t, `{"v":2,"token":7,"grant":"aaaa"}`, *st.Payload)
+}
+
+// A newer holder (on another host, say) committed while this writer was
+// open: the token is read back from meta.json at commit time, and the
+// newer token fences (before the compare-and-set could call it a conflict).
+func TestNewerTokenOnDiskIsFenced(t *testing.T) {
+	ix, dir := newIndex(t)
+	w := newWriterT(t, ix)
+	_, err := w.AddJSONLines([]byte(`{"id":"a"}`))
+	require.NoError(t, err)
+	_, err = w.Commit(`{"token":1}`, 1)
+	require.NoError(t, err)
+	var meta map[string]any
+	require.NoError(t, json.Unmarshal(readMeta(t, dir), &meta))
+	meta["payload"] = `{"token":5,"holder":"other"}`
+	b, err := json.Marshal(meta)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "meta.json"), b, 0o644))
+
+	_, err = w.AddJSONLines([]byte(`{"id":"b"}`))
+	require.NoError(t, err)
+	_, err = w.Commit(`{"token":1}`, 1)
+	require.ErrorIs(t, err, ErrFenced)
+	require.NotErrorIs(t, err, ErrConflict)
+	require.NoError(t, w.Close())
+	st, err := ix.Stats()
+	require.NoError(t, err)
+	require.Equal(t, `{"token":5,"holder":"other"}`, *st.Payload)
+	require.Equal(t, uint64(1), st.Docs)
 }
 
 // Issue 10, case 9: meta.json deleted by smbnetfs's delete-then-rename and
