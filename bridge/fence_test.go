@@ -32,7 +32,7 @@ func readMeta(t *testing.T, dir string) []byte {
 	return b
 }
 
-// Issue 10, case 1: a zombie holder (lease broken while it was stopped)
+// A zombie holder (lease broken while it was stopped)
 // commits under its old token; its successor opened the meta.json from
 // before that commit and must not publish over it.
 func TestWriterOpenedOnOldMetaConflicts(t *testing.T) {
@@ -67,7 +67,7 @@ func TestWriterOpenedOnOldMetaConflicts(t *testing.T) {
 	require.ElementsMatch(t, []string{"z", "s"}, hitIDs(r))
 }
 
-// Issue 10, case 5: two grants that carry one token are told apart by the
+// Two grants that carry one token are told apart by the
 // grant nonce in the payload.
 func TestSameTokenOtherGrantIsFenced(t *testing.T) {
 	ix, _ := newIndex(t)
@@ -118,7 +118,7 @@ func TestNewerTokenOnDiskIsFenced(t *testing.T) {
 	require.Equal(t, uint64(1), st.Docs)
 }
 
-// Issue 10, case 9: meta.json deleted by smbnetfs's delete-then-rename and
+// meta.json deleted by smbnetfs's delete-then-rename and
 // the rename failed: the temporary copy is all there is. Opening must say
 // how to restore it, never create a new index over it.
 func TestMissingMetaWithTempCopyNamesTheMv(t *testing.T) {
@@ -163,7 +163,7 @@ func TestMissingMetaWithTempCopyNamesTheMv(t *testing.T) {
 	require.Equal(t, uint64(1), st.Docs)
 }
 
-// Issue 10, case 7: the counter the lease watchdog reads.
+// The counter the lease watchdog reads.
 func TestProgressGrowsWithWork(t *testing.T) {
 	ix, _ := newIndex(t)
 	w := newWriterT(t, ix)

@@ -31,7 +31,7 @@ use crate::progress::Progress;
 /// indexing arenas together stay within 1.07 times the budget. A quarter
 /// (the first choice) took the same CPU time and peaked 28 MB higher on the Go
 /// sources, and grew 1.21 per doubling of the corpus past the budget fill
-/// where a sixteenth grew 1.02 (issue 12).
+/// where a sixteenth grew 1.02.
 const QUEUE_SHARE_OF_BUDGET: u64 = 16;
 /// Enough for a few documents per indexing thread even under a small budget.
 const MIN_QUEUE_BYTES: u64 = 4 << 20;
