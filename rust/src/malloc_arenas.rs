@@ -24,6 +24,7 @@
 use std::sync::Once;
 
 /// glibc's mmap threshold, fixed (see above).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 const MMAP_THRESHOLD: i32 = 256 << 10;
 
 /// Tantivy's cap on automatically chosen indexing threads (writer.rs).
