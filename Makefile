@@ -162,7 +162,7 @@ $(TOOLS_DIR)/tantivy-cli.version: $(TANTIVY_CLI)
 	echo "$$($(CARGO) install --list --root $(TOOLS_DIR) | sed -n 's/^tantivy-cli v\([^:]*\):.*/\1/p') ($$(grep -ho 'tantivy-0\.[0-9.]*/src/lib.rs' $(TOOLS_DIR)/target/release/deps/*.d | sort -u | sed 's|/src/lib.rs||'))" > $(TOOLS_DIR)/tantivy-cli.version
 
 bench-tools: build $(TOOLS_DIR)/tantivy-cli.version
-	$(CARGO) build --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml --example native_index
+	$(CARGO) build --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml --features bench --example native_index
 	$(GO) build $(RUSTLIB_LDFLAGS) -o $(BENCH_BIN) ./tests/bench
 
 bench: bench-tools

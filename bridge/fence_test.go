@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,7 +32,7 @@ func readMeta(t *testing.T, dir string) []byte {
 	return b
 }
 
-// Issue 10, case 1: a zombie holder (lease broken while it was stopped)
+// A zombie holder (lease broken while it was stopped)
 // commits under its old token; its successor opened the meta.json from
 // before that commit and must not publish over it.
 func TestWriterOpenedOnOldMetaConflicts(t *testing.T) {
@@ -66,7 +67,7 @@ func TestWriterOpenedOnOldMetaConflicts(t *testing.T) {
 	require.ElementsMatch(t, []string{"z", "s"}, hitIDs(r))
 }
 
-// Issue 10, case 5: two grants that carry one token are told apart by the
+// Two grants that carry one token are told apart by the
 // grant nonce in the payload.
 func TestSameTokenOtherGrantIsFenced(t *testing.T) {
 	ix, _ := newIndex(t)
@@ -88,7 +89,36 @@ func TestSameTokenOtherGrantIsFenced(t *testing.T) {
 	require.Equal(t, `{"v":2,"token":7,"grant":"aaaa"}`, *st.Payload)
 }
 
-// Issue 10, case 9: meta.json deleted by smbnetfs's delete-then-rename and
+// A newer holder (on another host, say) committed while this writer was
+// open: the token is read back from meta.json at commit time, and the
+// newer token fences (before the compare-and-set could call it a conflict).
+func TestNewerTokenOnDiskIsFenced(t *testing.T) {
+	ix, dir := newIndex(t)
+	w := newWriterT(t, ix)
+	_, err := w.AddJSONLines([]byte(`{"id":"a"}`))
+	require.NoError(t, err)
+	_, err = w.Commit(`{"token":1}`, 1)
+	require.NoError(t, err)
+	var meta map[string]any
+	require.NoError(t, json.Unmarshal(readMeta(t, dir), &meta))
+	meta["payload"] = `{"token":5,"holder":"other"}`
+	b, err := json.Marshal(meta)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "meta.json"), b, 0o644))
+
+	_, err = w.AddJSONLines([]byte(`{"id":"b"}`))
+	require.NoError(t, err)
+	_, err = w.Commit(`{"token":1}`, 1)
+	require.ErrorIs(t, err, ErrFenced)
+	require.NotErrorIs(t, err, ErrConflict)
+	require.NoError(t, w.Close())
+	st, err := ix.Stats()
+	require.NoError(t, err)
+	require.Equal(t, `{"token":5,"holder":"other"}`, *st.Payload)
+	require.Equal(t, uint64(1), st.Docs)
+}
+
+// meta.json deleted by smbnetfs's delete-then-rename and
 // the rename failed: the temporary copy is all there is. Opening must say
 // how to restore it, never create a new index over it.
 func TestMissingMetaWithTempCopyNamesTheMv(t *testing.T) {
@@ -133,7 +163,7 @@ func TestMissingMetaWithTempCopyNamesTheMv(t *testing.T) {
 	require.Equal(t, uint64(1), st.Docs)
 }
 
-// Issue 10, case 7: the counter the lease watchdog reads.
+// The counter the lease watchdog reads.
 func TestProgressGrowsWithWork(t *testing.T) {
 	ix, _ := newIndex(t)
 	w := newWriterT(t, ix)

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Issue 10, case 1 for a new index: a guarded creator found no meta.json;
+// A guarded creator found no meta.json;
 // another process published one before the creator's rename. The creator
 // must refuse (ErrConflict), not replace it with an empty index.
 //
@@ -69,7 +69,7 @@ func TestCreationRefusedWhenMetaAppeared(t *testing.T) {
 	require.Equal(t, theirs, got, "the other process's meta.json must stay")
 }
 
-// Issue 10, case 8: another service account (umask 0, or a shared group)
+// Another service account (umask 0, or a shared group)
 // must be able to search the index: nothing may be created 0600.
 func TestIndexFilesFollowTheUmask(t *testing.T) {
 	for _, c := range []struct {
@@ -137,7 +137,7 @@ func TestMetaLockHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-// Issue 10, case 7: another process of this host holding Tantivy's meta
+// Another process of this host holding Tantivy's meta
 // lock (blocking flock) must not hang a commit: Tantivy takes it for the
 // garbage collection after publishing, and the bridge waits for it only
 // until the lease deadline (or 30 s). The commit stands.

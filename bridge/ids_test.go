@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,20 +22,24 @@ func addIDs(t *testing.T, w *Writer, ids ...string) {
 }
 
 func TestIDsWithPrefix(t *testing.T) {
-	ix, _ := newIndex(t)
+	ix, dir := newIndex(t)
 	ids, err := ix.IDsWithPrefix("")
 	require.NoError(t, err)
 	require.NotNil(t, ids)
 	require.Empty(t, ids)
 
 	w := newWriterT(t, ix)
-	// Segment 1.
-	addIDs(t, w, "/a/b/x", "/a/bc", "/a/b/y", "/a/b/z", "/a/b", "/c/d", "/a/b/日本")
+	// Segment 1. "/a/b/dup" is upserted twice in one batch: its term has
+	// two postings in this segment, the first one deleted.
+	addIDs(t, w, "/a/b/x", "/a/bc", "/a/b/y", "/a/b/z", "/a/b", "/c/d", "/a/b/日本",
+		"/a/b/dup", "/a/b/dup", "/a/b/gone")
 	_, err = w.Commit("", 0)
 	require.NoError(t, err)
-	// Segment 2: delete one id of segment 1, update another, add one.
+	// Segment 2: delete one id of segment 1, update another, add one; and
+	// one deleted in segment 1 and again after being re-added in segment 2.
 	require.NoError(t, w.DeleteID("/a/b/y"))
-	addIDs(t, w, "/a/b/z", "/a/b/new")
+	addIDs(t, w, "/a/b/z", "/a/b/new", "/a/b/gone")
+	require.NoError(t, w.DeleteID("/a/b/gone"))
 	_, err = w.Commit("", 0)
 	require.NoError(t, err)
 	// Uncommitted changes are not seen.
@@ -49,14 +54,19 @@ func TestIDsWithPrefix(t *testing.T) {
 		prefix string
 		want   []string
 	}{
-		{"", []string{"/a/b", "/a/b/new", "/a/b/x", "/a/b/z", "/a/b/日本", "/a/bc", "/c/d"}},
+		{"", []string{"/a/b", "/a/b/dup", "/a/b/new", "/a/b/x", "/a/b/z", "/a/b/日本", "/a/bc", "/c/d"}},
 		// A plain string prefix: matches the folder itself and "/a/bc" too.
-		{"/a/b", []string{"/a/b", "/a/b/new", "/a/b/x", "/a/b/z", "/a/b/日本", "/a/bc"}},
+		{"/a/b", []string{"/a/b", "/a/b/dup", "/a/b/new", "/a/b/x", "/a/b/z", "/a/b/日本", "/a/bc"}},
 		// The caller adds the separator to mean "inside the folder".
-		{"/a/b/", []string{"/a/b/new", "/a/b/x", "/a/b/z", "/a/b/日本"}},
+		{"/a/b/", []string{"/a/b/dup", "/a/b/new", "/a/b/x", "/a/b/z", "/a/b/日本"}},
 		{"/a/b/日", []string{"/a/b/日本"}},
+		{"/a/b/z", []string{"/a/b/z"}},
 		{"/c", []string{"/c/d"}},
 		{"/a/b/y", []string{}},
+		{"/a/b/gone", []string{}},
+		{"/a/b/zz", []string{}},
+		{"/b", []string{}},
+		{"0", []string{}},
 		{"/zzz", []string{}},
 	} {
 		got, err := ix.IDsWithPrefix(tc.prefix)
@@ -68,10 +78,30 @@ func TestIDsWithPrefix(t *testing.T) {
 	require.NoError(t, err)
 	got, err := ix.IDsWithPrefix("/a/b/")
 	require.NoError(t, err)
-	require.Equal(t, []string{"/a/b/new", "/a/b/pending", "/a/b/z", "/a/b/日本"}, got)
+	require.Equal(t, []string{"/a/b/dup", "/a/b/new", "/a/b/pending", "/a/b/z", "/a/b/日本"}, got)
+
+	// Everything under a prefix deleted: an empty list, not an error.
+	require.NoError(t, w.DeleteID("/c/d"))
+	_, err = w.Commit("", 0)
+	require.NoError(t, err)
+	got, err = ix.IDsWithPrefix("/c")
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	require.Empty(t, got)
+
+	// Another handle (as another process would) sees the same committed state.
+	all, err := ix.IDsWithPrefix("")
+	require.NoError(t, err)
+	other, err := Open(dir)
+	require.NoError(t, err)
+	defer other.Close()
+	got, err = other.IDsWithPrefix("")
+	require.NoError(t, err)
+	require.Equal(t, all, got)
 
 	_, err = ix.IDsWithPrefix("/a/\xff")
 	require.ErrorIs(t, err, ErrInvalidArgument)
+	require.Contains(t, err.Error(), "prefix")
 
 	require.NoError(t, ix.Close())
 	_, err = ix.IDsWithPrefix("")
@@ -97,7 +127,8 @@ func TestIDsWithPrefixConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
 				got, err := ix.IDsWithPrefix("/r/")
-				if err == nil && (len(got) < 190 || len(got) > 200 || got[0] != names[200-len(got)]) {
+				// Some committed snapshot: a suffix of the sorted names.
+				if err == nil && (len(got) < 190 || len(got) > 200 || !slices.Equal(got, names[200-len(got):])) {
 					err = fmt.Errorf("unexpected snapshot of %d ids: %q", len(got), got)
 				}
 				if err != nil {
@@ -120,4 +151,20 @@ func TestIDsWithPrefixConcurrent(t *testing.T) {
 	got, err := ix.IDsWithPrefix("/r/")
 	require.NoError(t, err)
 	require.Equal(t, names[10:], got)
+}
+
+// Ids come back in byte order (upper case before lower, multi-byte after
+// ASCII), and quotes and backslashes survive the JSON in between.
+func TestIDsAreByteSortedAndEscaped(t *testing.T) {
+	ix, _ := newIndex(t)
+	w := newWriterT(t, ix)
+	addIDs(t, w, "/p/été", "/p/Z", `/p/a "q"\b`, "/p/日", "/p")
+	_, err := w.Commit("", 0)
+	require.NoError(t, err)
+	got, err := ix.IDsWithPrefix("/p/")
+	require.NoError(t, err)
+	require.Equal(t, []string{"/p/Z", `/p/a "q"\b`, "/p/été", "/p/日"}, got)
+	got, err = ix.IDsWithPrefix("/p/é") // a multi-byte prefix
+	require.NoError(t, err)
+	require.Equal(t, []string{"/p/été"}, got)
 }

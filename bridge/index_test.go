@@ -52,6 +52,7 @@ func TestPayloadRoundTripAndEmptyPayload(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, st.Payload)
 	require.Zero(t, st.Docs)
+	require.Zero(t, st.Segments)
 
 	w := newWriterT(t, ix)
 	payload := `{"token":42,"holder":"host-1/pid-7","note":"ünïcode"}`
@@ -114,6 +115,7 @@ func TestInvalidSchema(t *testing.T) {
 	_, err := OpenOrCreate(dir, `{"fields":[{"name":"id","type":"string"},{"name":"size","type":"bigint"}]}`)
 	require.ErrorIs(t, err, ErrInvalidArgument)
 	require.Contains(t, err.Error(), "size")
+	require.Contains(t, err.Error(), "bigint")
 	_, statErr := os.Stat(dir)
 	require.True(t, os.IsNotExist(statErr), "a rejected schema must not create the directory")
 	_, err = OpenOrCreate(dir, `{"fields":[{"name":"title","type":"text"}]}`)
@@ -129,11 +131,32 @@ func TestNotAnIndexAndMissingDir(t *testing.T) {
 	_, err = Open(filepath.Join(tmp, "missing"))
 	require.ErrorIs(t, err, ErrNotFound)
 
+	_, err = Open(tmp + "/\xff")
+	require.ErrorIs(t, err, ErrInvalidArgument, "a path that is not UTF-8")
+
 	require.NoError(t, os.WriteFile(filepath.Join(tmp, "meta.json"), []byte("{garbage"), 0o644))
 	_, err = Open(tmp)
 	require.ErrorIs(t, err, ErrCorruptIndex)
 	_, err = OpenOrCreate(tmp, "")
 	require.ErrorIs(t, err, ErrCorruptIndex, "a corrupt index is never rebuilt")
+}
+
+// A committed index that lost a segment file is corrupt, not empty.
+func TestMissingSegmentFileIsCorrupt(t *testing.T) {
+	ix, dir := newIndex(t)
+	w := newWriterT(t, ix)
+	_, err := w.AddJSONLines([]byte(`{"id":"a","title":"hello"}`))
+	require.NoError(t, err)
+	_, err = w.Commit("", 0)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.NoError(t, ix.Close())
+	stores, err := filepath.Glob(filepath.Join(dir, "*.store"))
+	require.NoError(t, err)
+	require.Len(t, stores, 1)
+	require.NoError(t, os.Remove(stores[0]))
+	_, err = Open(dir)
+	require.ErrorIs(t, err, ErrCorruptIndex)
 }
 
 func TestEmptyQueryAndSyntaxError(t *testing.T) {
@@ -147,8 +170,50 @@ func TestEmptyQueryAndSyntaxError(t *testing.T) {
 	require.ErrorIs(t, err, ErrQuerySyntax)
 	_, err = ix.Search("nosuchfield:x", 10)
 	require.ErrorIs(t, err, ErrQuerySyntax)
+	_, err = ix.Search(`"unclosed`, 10)
+	require.ErrorIs(t, err, ErrQuerySyntax)
+	_, err = ix.Search("modified:notadate", 10)
+	require.ErrorIs(t, err, ErrQuerySyntax)
 	_, err = ix.Search("x", -1)
 	require.ErrorIs(t, err, ErrInvalidArgument)
+	_, err = ix.Search("x", 100_001) // above TG_MAX_SEARCH_LIMIT
+	require.ErrorIs(t, err, ErrInvalidArgument)
+}
+
+// limit 0 only counts, limit caps the hits and not the total, field
+// queries work on the id, and a stored field a document lacks is left out.
+func TestSearchLimitsAndFieldQueries(t *testing.T) {
+	ix, _ := newIndex(t)
+	w := newWriterT(t, ix)
+	_, err := w.AddJSONLines([]byte(strings.Join([]string{
+		`{"id":"1","path":"/a.txt","title":"Rust and Go","body":"cgo bridges","modified":"2024-01-02T03:04:05Z"}`,
+		`{"id":"2","path":"/b.txt","title":"Only Go","body":"goroutines"}`,
+		`{"id":"3","title":"Zebra"}`,
+	}, "\n")))
+	require.NoError(t, err)
+	_, err = w.Commit("", 0)
+	require.NoError(t, err)
+
+	r, err := ix.Search("go", 10)
+	require.NoError(t, err)
+	require.Equal(t, 2, r.Total)
+	require.ElementsMatch(t, []string{"1", "2"}, hitIDs(r))
+	r, err = ix.Search("go", 0)
+	require.NoError(t, err)
+	require.Equal(t, 2, r.Total)
+	require.Empty(t, r.Hits)
+	r, err = ix.Search("go", 1)
+	require.NoError(t, err)
+	require.Equal(t, 2, r.Total)
+	require.Len(t, r.Hits, 1)
+	r, err = ix.Search("id:2", 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{"2"}, hitIDs(r))
+	r, err = ix.Search("zebra", 10)
+	require.NoError(t, err)
+	require.Len(t, r.Hits, 1)
+	require.NotContains(t, r.Hits[0].Fields, "path")
+	require.Equal(t, "Zebra", r.Hits[0].Title)
 }
 
 func TestClosedIndex(t *testing.T) {

@@ -42,6 +42,12 @@ func TestBadLinesReportedOthersIndexed(t *testing.T) {
 	r, err := ix.Search("good", 10)
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"g1", "g2"}, hitIDs(r))
+
+	// The listed errors are capped (TG_MAX_LISTED_ERRORS), the count is not.
+	res, err = w.AddJSONLines([]byte(strings.Repeat("nope\n", 250)))
+	require.NoError(t, err)
+	require.Equal(t, 250, res.Bad)
+	require.Len(t, res.Errors, 100)
 }
 
 func TestInvalidUTF8Line(t *testing.T) {
@@ -76,6 +82,18 @@ func TestUpsertAndDelete(t *testing.T) {
 	require.Equal(t, 1, r.Total)
 	require.Equal(t, "new version", r.Hits[0].Title)
 
+	// The same id twice in one batch: the last one wins.
+	_, err = w.AddJSONLines([]byte(`{"id":"c","title":"cherry one"}` + "\n" + `{"id":"c","title":"cherry two"}`))
+	require.NoError(t, err)
+	_, err = w.Commit("", 0)
+	require.NoError(t, err)
+	r, err = ix.Search("cherry", 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, r.Total)
+	require.Equal(t, "cherry two", r.Hits[0].Title)
+	require.NoError(t, w.DeleteID("c"))
+
+	require.ErrorIs(t, w.DeleteID(""), ErrInvalidArgument)
 	require.NoError(t, w.DeleteID("k"))
 	_, err = w.Commit("", 0)
 	require.NoError(t, err)
@@ -109,9 +127,16 @@ func TestMemoryBudgetMinimum(t *testing.T) {
 	require.Contains(t, err.Error(), "30000000")
 	_, err = ix.Writer(mb15, -1)
 	require.ErrorIs(t, err, ErrInvalidArgument)
-	w, err := ix.Writer(4*mb15, 0)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
+	_, err = ix.Writer(mb15-1, 0)
+	require.ErrorIs(t, err, ErrInvalidArgument, "one thread needs the minimum too")
+	for _, ok := range []struct {
+		budget  uint64
+		threads int
+	}{{4 * mb15, 0}, {40 * mb15, 0}, {2 * mb15, 2}} {
+		w, err := ix.Writer(ok.budget, ok.threads)
+		require.NoError(t, err, "%+v", ok)
+		require.NoError(t, w.Close())
+	}
 }
 
 func TestFencedCommitRefused(t *testing.T) {
@@ -121,23 +146,43 @@ func TestFencedCommitRefused(t *testing.T) {
 	require.NoError(t, err)
 	op, err := w.Commit(`{"token":9}`, 9)
 	require.NoError(t, err)
+	// The same token again is fine: the holder commits repeatedly.
+	_, err = w.AddJSONLines([]byte(`{"id":"a2","title":"committed"}`))
+	require.NoError(t, err)
+	op2, err := w.Commit(`{"token":9}`, 9)
+	require.NoError(t, err)
+	require.Greater(t, op2, op)
 
 	_, err = w.AddJSONLines([]byte(`{"id":"b","title":"stale"}`))
 	require.NoError(t, err)
 	_, err = w.Commit(`{"token":4}`, 4)
 	require.ErrorIs(t, err, ErrFenced)
 	require.Contains(t, err.Error(), "9")
+	require.Contains(t, err.Error(), "4")
 	_, err = w.Commit(`{"token":10}`, 10)
 	require.ErrorIs(t, err, ErrFenced, "a fenced writer stays unusable")
+	_, err = w.AddJSONLines([]byte(`{"id":"d"}`))
+	require.ErrorIs(t, err, ErrFenced)
 	require.NoError(t, w.Close())
 
 	st, err := ix.Stats()
 	require.NoError(t, err)
 	require.Equal(t, `{"token":9}`, *st.Payload)
-	require.Equal(t, op, st.Opstamp)
+	require.Equal(t, op2, st.Opstamp)
 	r, err := ix.Search("stale", 10)
 	require.NoError(t, err)
 	require.Zero(t, r.Total)
+
+	// A new writer does not resurrect the abandoned documents.
+	w2 := newWriterT(t, ix)
+	_, err = w2.Commit(`{"token":10}`, 10)
+	require.NoError(t, err)
+	r, err = ix.Search("stale", 10)
+	require.NoError(t, err)
+	require.Zero(t, r.Total)
+	st, err = ix.Stats()
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), st.Docs)
 }
 
 func TestExpiredDeadlineRefused(t *testing.T) {
@@ -157,6 +202,8 @@ func TestExpiredDeadlineRefused(t *testing.T) {
 	w.SetDeadline(0)
 	_, err = w.AddJSONLines([]byte(`{"id":"c"}`))
 	require.ErrorIs(t, err, ErrLeaseExpired)
+	_, err = w.Commit("", 0)
+	require.ErrorIs(t, err, ErrLeaseExpired, "an expired writer stays abandoned")
 	require.NoError(t, w.Close())
 	w.SetDeadline(1) // no-op after Close, must not crash
 
@@ -168,6 +215,8 @@ func TestExpiredDeadlineRefused(t *testing.T) {
 	w2.SetDeadline(ClockNow() - 1)
 	_, err = w2.AddJSONLines([]byte(`{"id":"d"}`))
 	require.ErrorIs(t, err, ErrLeaseExpired)
+	_, err = ix.Writer(mb15, 1)
+	require.ErrorIs(t, err, ErrWriterLockBusy, "an abandoned writer holds the lock until closed")
 }
 
 func TestClockNowAdvances(t *testing.T) {

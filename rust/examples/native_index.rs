@@ -28,11 +28,9 @@ use tantivy::directory::MmapDirectory;
 use tantivy::indexer::NoMergePolicy;
 use tantivy::{IndexBuilder, IndexWriter, TantivyDocument, Term};
 
-use tguard_bridge::id_delete::IdQuery;
-use tguard_bridge::ingest::{lines, parse_line};
-use tguard_bridge::known_ids::KnownIds;
-use tguard_bridge::schema::{id_field, parse_schema};
-use tguard_bridge::writer::thread_plan;
+use tguard_bridge::bench_api::{
+    id_field, lines, parse_line, parse_schema, thread_plan, IdQuery, KnownIds,
+};
 
 const DEFAULT_MEMORY: u64 = 128 << 20; // indexer.DefaultMemoryBudget
 const BATCH_DOCS: usize = 1000; // indexer.DefaultBatchDocs

@@ -12,13 +12,13 @@ use crate::error::{BResult, BridgeError, TG_ERR_LEASE_EXPIRED};
 
 /// Nanoseconds on the deadline clock (CLOCK_BOOTTIME on Linux).
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     clock_ns(libc::CLOCK_BOOTTIME)
 }
 
 /// Nanoseconds on the deadline clock (CLOCK_MONOTONIC on other unixes).
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
-pub fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     clock_ns(libc::CLOCK_MONOTONIC)
 }
 
@@ -51,7 +51,7 @@ extern "system" {
 
 /// Nanoseconds on the deadline clock (interrupt time in 100 ns units on Windows).
 #[cfg(windows)]
-pub fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     let mut t: u64 = 0;
     // SAFETY: `t` is a valid, writable u64.
     if unsafe { QueryUnbiasedInterruptTime(&mut t) } == 0 {
@@ -62,7 +62,7 @@ pub fn now_ns() -> i64 {
 
 /// A heap cell holding the deadline in `now_ns()` units; 0 = no deadline.
 /// Boxed so its address is stable for as long as the writer lives.
-pub struct Deadline(Box<AtomicI64>);
+pub(crate) struct Deadline(Box<AtomicI64>);
 
 impl Default for Deadline {
     fn default() -> Self {
@@ -72,16 +72,16 @@ impl Default for Deadline {
 
 impl Deadline {
     /// Raw pointer handed to Go; valid as long as `self` lives.
-    pub fn cell_ptr(&self) -> *mut i64 {
+    pub(crate) fn cell_ptr(&self) -> *mut i64 {
         self.0.as_ptr()
     }
 
-    pub fn set(&self, ns: i64) {
+    pub(crate) fn set(&self, ns: i64) {
         self.0.store(ns, Ordering::SeqCst);
     }
 
     /// Errors with LEASE_EXPIRED unless the deadline is unset or still ahead.
-    pub fn check(&self, before: &str) -> BResult<()> {
+    pub(crate) fn check(&self, before: &str) -> BResult<()> {
         let deadline = self.0.load(Ordering::SeqCst);
         if deadline == 0 {
             return Ok(());

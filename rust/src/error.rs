@@ -53,26 +53,26 @@ pub struct TgError {
 /// Rust-side error value; converted to a `TgError` only at the FFI boundary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BridgeError {
-    pub code: i32,
-    pub message: String,
+    pub(crate) code: i32,
+    pub(crate) message: String,
 }
 
 pub type BResult<T> = Result<T, BridgeError>;
 
 impl BridgeError {
-    pub fn new(code: i32, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: i32, message: impl Into<String>) -> Self {
         BridgeError {
             code,
             message: one_line(&message.into()),
         }
     }
 
-    pub fn invalid(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::new(TG_ERR_INVALID_ARGUMENT, message)
     }
 
     /// Adds context in front of the message, keeping the code.
-    pub fn context(mut self, what: &str) -> Self {
+    pub(crate) fn context(mut self, what: &str) -> Self {
         self.message = format!("{what}: {}", self.message);
         self
     }
@@ -127,7 +127,7 @@ const TANTIVY_SCHEMA_MISMATCH: &str = "schema does not match";
 
 /// Maps Tantivy's error to our code. Callers that know more (for example
 /// "meta.json is missing") check before calling Tantivy.
-pub fn tantivy_code(err: &TantivyError) -> i32 {
+pub(crate) fn tantivy_code(err: &TantivyError) -> i32 {
     match err {
         TantivyError::LockFailure(LockError::LockBusy, _) => TG_ERR_WRITER_LOCK_BUSY,
         TantivyError::LockFailure(LockError::IoError(_), _) => TG_ERR_IO,

@@ -58,7 +58,7 @@ use crate::progress::{Progress, PROGRESS_BYTES};
 /// hung process holds it (a `tguard search` in SIGSTOP); the writer then
 /// skips the garbage collection (the commit stands) and a search fails
 /// with an I/O error instead of hanging.
-pub const LOCK_WAIT_MAX: Duration = Duration::from_secs(30);
+pub(crate) const LOCK_WAIT_MAX: Duration = Duration::from_secs(30);
 /// How often a blocked lock is tried again.
 const LOCK_POLL: Duration = Duration::from_millis(20);
 
@@ -67,9 +67,9 @@ const LOCK_POLL: Duration = Duration::from_millis(20);
 /// the progress counter, and why the directory refused a publish (Tantivy
 /// turns the refusal into a plain I/O error; the writer reports this
 /// instead).
-pub struct CommitGuard {
-    pub deadline: Deadline,
-    pub progress: Progress,
+pub(crate) struct CommitGuard {
+    pub(crate) deadline: Deadline,
+    pub(crate) progress: Progress,
     fence: AtomicU64,
     /// The exact bytes of the meta.json this writer's Tantivy state was
     /// loaded from (after its own publish: the bytes it published). `None`:
@@ -108,17 +108,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl CommitGuard {
     /// Sets the fence token the next publish is checked against (0: none).
-    pub fn set_fence(&self, token: u64) {
+    pub(crate) fn set_fence(&self, token: u64) {
         self.fence.store(token, Ordering::SeqCst);
     }
 
     /// Records the meta.json the writer opened from (`None`: there was none).
-    pub fn set_opened(&self, meta: Option<Vec<u8>>) {
+    pub(crate) fn set_opened(&self, meta: Option<Vec<u8>>) {
         *lock(&self.opened) = meta;
     }
 
     /// Bounds the wait for a blocking lock (tests use less than the default).
-    pub fn set_lock_wait(&self, d: Duration) {
+    pub(crate) fn set_lock_wait(&self, d: Duration) {
         self.lock_wait_ms.store(
             d.as_millis().min(u64::MAX as u128) as u64,
             Ordering::Relaxed,
@@ -130,7 +130,7 @@ impl CommitGuard {
     }
 
     /// Takes the reason of the last refused publish, if any.
-    pub fn take_refusal(&self) -> Option<BridgeError> {
+    pub(crate) fn take_refusal(&self) -> Option<BridgeError> {
         lock(&self.refused).take()
     }
 
@@ -143,7 +143,7 @@ impl CommitGuard {
     /// (CONFLICT: reopen and retry). Our token 0 (no lease) is below any
     /// committed token; the grant is only compared under a nonzero token
     /// and when our payload names one.
-    pub fn check(&self, root: &Path, our_grant: Option<&str>, before: &str) -> BResult<()> {
+    pub(crate) fn check(&self, root: &Path, our_grant: Option<&str>, before: &str) -> BResult<()> {
         self.deadline.check(before)?;
         let on_disk = read_meta(root);
         let ours = self.fence.load(Ordering::SeqCst);
@@ -204,7 +204,7 @@ impl CommitGuard {
 /// MmapDirectory with a guarded meta.json publish, umask-respecting atomic
 /// writes, bounded lock waits and progress counting.
 #[derive(Clone)]
-pub struct FencedDirectory {
+pub(crate) struct FencedDirectory {
     inner: MmapDirectory,
     root: PathBuf,
     guard: Arc<CommitGuard>,
@@ -291,7 +291,7 @@ fn rename_patiently(
 }
 
 impl FencedDirectory {
-    pub fn open(root: &Path, guard: Arc<CommitGuard>) -> tantivy::Result<FencedDirectory> {
+    pub(crate) fn open(root: &Path, guard: Arc<CommitGuard>) -> tantivy::Result<FencedDirectory> {
         Ok(FencedDirectory {
             inner: MmapDirectory::open(root)?,
             root: root.to_path_buf(),

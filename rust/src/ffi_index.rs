@@ -129,3 +129,32 @@ pub extern "C" fn tg_version() -> *const c_char {
 pub extern "C" fn tg_default_schema_json() -> *const c_char {
     DEFAULT_SCHEMA_JSON_C.as_ptr().cast()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{tg_error_free, TG_ERR_INVALID_ARGUMENT};
+
+    // Go never passes a null buffer with a length; the ABI still refuses it
+    // as an argument error instead of reading through it.
+    #[test]
+    fn null_dir_with_a_length_is_an_invalid_argument() {
+        let mut err = std::ptr::null_mut();
+        let p = unsafe {
+            tg_index_open(
+                std::ptr::null(),
+                3,
+                std::ptr::null(),
+                0,
+                true,
+                0,
+                0,
+                &mut err,
+            )
+        };
+        assert!(p.is_null());
+        assert!(!err.is_null());
+        assert_eq!(unsafe { (*err).code }, TG_ERR_INVALID_ARGUMENT);
+        unsafe { tg_error_free(err) };
+    }
+}

@@ -130,3 +130,57 @@ pub unsafe extern "C" fn tg_index_ids_with_prefix(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+    use std::ptr::{null, null_mut};
+
+    use super::*;
+    use crate::error::{tg_error_free, tg_string_free, TG_ERR_INVALID_ARGUMENT, TG_OK};
+
+    /// The code and message of an out_err, freeing it.
+    fn take_err(err: *mut TgError) -> (i32, String) {
+        assert!(!err.is_null(), "expected an error");
+        let r = unsafe {
+            (
+                (*err).code,
+                CStr::from_ptr((*err).message).to_string_lossy().into(),
+            )
+        };
+        unsafe { tg_error_free(err) };
+        r
+    }
+
+    // Null pointers Go never passes: each is an argument error that names
+    // what was null, and nothing is written to out_json.
+    #[test]
+    fn ids_null_arguments() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ix =
+            crate::index::open(tmp.path().to_str().unwrap(), "", true, Default::default()).unwrap();
+        let ix: *const TgIndex = &ix;
+        let (mut out, mut err) = (null_mut(), null_mut());
+
+        let code = unsafe { tg_index_ids_with_prefix(ix, "x".as_ptr(), 1, null_mut(), &mut err) };
+        assert_eq!(code, TG_ERR_INVALID_ARGUMENT);
+        assert!(take_err(err).1.contains("out_json"));
+
+        let code = unsafe { tg_index_ids_with_prefix(null(), null(), 0, &mut out, &mut err) };
+        assert_eq!(code, TG_ERR_INVALID_ARGUMENT);
+        assert!(out.is_null());
+        assert!(take_err(err).1.contains("index"));
+
+        let code = unsafe { tg_index_ids_with_prefix(ix, null(), 2, &mut out, &mut err) };
+        assert_eq!(code, TG_ERR_INVALID_ARGUMENT);
+        assert!(out.is_null());
+        assert!(take_err(err).1.contains("prefix"));
+
+        // A null prefix of length 0 is the empty prefix.
+        let code = unsafe { tg_index_ids_with_prefix(ix, null(), 0, &mut out, &mut err) };
+        assert_eq!(code, TG_OK);
+        assert!(err.is_null());
+        assert_eq!(unsafe { CStr::from_ptr(out) }.to_str().unwrap(), "[]");
+        unsafe { tg_string_free(out) };
+    }
+}

@@ -270,4 +270,33 @@ mod tests {
         assert_eq!(again.unwrap_err().code, TG_ERR_INTERNAL);
         unsafe { tg_writer_free(w) };
     }
+
+    // Null handles Go never passes: argument errors (or NULL from the cell
+    // accessors), and freeing NULL is a no-op.
+    #[test]
+    fn null_handles_are_invalid_arguments() {
+        use crate::error::{tg_error_free, tg_string_free, TG_ERR_INVALID_ARGUMENT};
+        use crate::ffi_index::tg_index_free;
+        use crate::ffi_search::tg_index_search;
+        use std::ptr::{null, null_mut};
+
+        let (mut out, mut err) = (null_mut(), null_mut());
+        let code =
+            unsafe { tg_writer_add_json_lines(null_mut(), b"x".as_ptr(), 1, &mut out, &mut err) };
+        assert_eq!(code, TG_ERR_INVALID_ARGUMENT);
+        assert!(out.is_null());
+        assert_eq!(unsafe { (*err).code }, TG_ERR_INVALID_ARGUMENT);
+        unsafe { tg_error_free(err) };
+        // out_err may be NULL: the code alone reports the error.
+        let code = unsafe { tg_index_search(null(), b"x".as_ptr(), 1, 1, &mut out, null_mut()) };
+        assert_eq!(code, TG_ERR_INVALID_ARGUMENT);
+        assert!(unsafe { tg_writer_deadline_cell(null()) }.is_null());
+        assert!(unsafe { tg_writer_progress_cell(null()) }.is_null());
+        unsafe {
+            tg_writer_free(null_mut());
+            tg_index_free(null_mut());
+            tg_string_free(null_mut());
+            tg_error_free(null_mut());
+        }
+    }
 }

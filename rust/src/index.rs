@@ -39,7 +39,7 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> BridgeError {
 /// A new index's first meta.json is published through `guard` (see
 /// fenced_dir.rs): a creator whose lease lapsed mid-creation cannot publish
 /// an empty index over a newer holder's commits.
-pub fn open(
+pub(crate) fn open(
     dir: &str,
     schema_json: &str,
     create: bool,

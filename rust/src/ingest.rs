@@ -15,21 +15,21 @@ use crate::schema::ID_FIELD;
 pub const TG_MAX_LISTED_ERRORS: usize = 100;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct LineError {
-    pub line: u64,
-    pub message: String,
+pub(crate) struct LineError {
+    pub(crate) line: u64,
+    pub(crate) message: String,
 }
 
 /// The JSON returned by `tg_writer_add_json_lines`.
 #[derive(Debug, Default, Serialize)]
-pub struct AddReport {
-    pub added: u64,
-    pub bad: u64,
-    pub errors: Vec<LineError>,
+pub(crate) struct AddReport {
+    pub(crate) added: u64,
+    pub(crate) bad: u64,
+    pub(crate) errors: Vec<LineError>,
 }
 
 impl AddReport {
-    pub fn record_bad(&mut self, line: u64, message: String) {
+    pub(crate) fn record_bad(&mut self, line: u64, message: String) {
         self.bad += 1;
         if self.errors.len() < TG_MAX_LISTED_ERRORS {
             self.errors.push(LineError {

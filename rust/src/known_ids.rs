@@ -33,7 +33,7 @@ pub struct KnownIds {
 
 /// The set's keys are hashes already.
 #[derive(Default)]
-pub struct NoHash(u64);
+pub(crate) struct NoHash(u64);
 
 impl std::hash::Hasher for NoHash {
     fn finish(&self) -> u64 {
@@ -92,7 +92,7 @@ impl KnownIds {
     /// Closes the committed segments (a merge is about to replace them, and
     /// an open file cannot be removed on some shares and on Windows); every
     /// id may exist from then on.
-    pub fn forget_segments(&mut self) {
+    pub(crate) fn forget_segments(&mut self) {
         self.segments = None;
     }
 

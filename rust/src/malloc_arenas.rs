@@ -16,7 +16,7 @@
 //! freed (up to 32 MiB), so after the first indexing segment Tantivy's
 //! large arena blocks come from the heap and stay there, fragmented, as
 //! segments come and go. Fixed, they are mapped and unmapped as they come
-//! and go (issue 12, measured with /proc's RssAnon): peak RSS of `tguard
+//! and go (measured with /proc's RssAnon): peak RSS of `tguard
 //! index` over the Go sources twice and four times 201-206 and 215-233 MB
 //! with the default, 185-187 and 188-193 MB with the fixed threshold, at
 //! the same CPU time.
@@ -24,6 +24,7 @@
 use std::sync::Once;
 
 /// glibc's mmap threshold, fixed (see above).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 const MMAP_THRESHOLD: i32 = 256 << 10;
 
 /// Tantivy's cap on automatically chosen indexing threads (writer.rs).

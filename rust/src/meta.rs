@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{BridgeError, TG_ERR_CORRUPT_INDEX, TG_ERR_IO};
 
-pub const META_FILE: &str = "meta.json";
+pub(crate) const META_FILE: &str = "meta.json";
 
 /// Temporary files are named `.<target>.tguard-<32 hex digits>.tmp`, with
 /// random digits: a pid would not do, two containers can both be pid 1.
@@ -17,7 +17,7 @@ const TMP_SUFFIX: &str = ".tmp";
 
 /// A fresh temporary name for a file that will be renamed to `target`
 /// (hidden: one leading dot, also for targets that have one already).
-pub fn temp_name(target: &str) -> String {
+pub(crate) fn temp_name(target: &str) -> String {
     format!(
         ".{}{TMP_MARK}{}{TMP_SUFFIX}",
         target.trim_start_matches('.'),
@@ -26,7 +26,7 @@ pub fn temp_name(target: &str) -> String {
 }
 
 /// Whether `name` is one of our temporary copies of meta.json.
-pub fn is_temp_meta(name: &str) -> bool {
+pub(crate) fn is_temp_meta(name: &str) -> bool {
     name.len() > META_FILE.len() + TMP_MARK.len() + TMP_SUFFIX.len() + 1
         && name.starts_with('.')
         && name[1..].starts_with(META_FILE)
@@ -35,7 +35,7 @@ pub fn is_temp_meta(name: &str) -> bool {
 }
 
 /// meta.json's bytes; `None` when there is none.
-pub fn read_meta(dir: &Path) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_meta(dir: &Path) -> io::Result<Option<Vec<u8>>> {
     match std::fs::read(dir.join(META_FILE)) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -44,7 +44,7 @@ pub fn read_meta(dir: &Path) -> io::Result<Option<Vec<u8>>> {
 }
 
 /// The numeric `"token"` of a committed payload, if it is a JSON object with one.
-pub fn payload_token(payload: Option<&str>) -> Option<u64> {
+pub(crate) fn payload_token(payload: Option<&str>) -> Option<u64> {
     let v: serde_json::Value = serde_json::from_str(payload?).ok()?;
     let t = v.as_object()?.get("token")?;
     t.as_u64()
@@ -52,23 +52,23 @@ pub fn payload_token(payload: Option<&str>) -> Option<u64> {
 }
 
 /// The `"grant"` string of a payload (a nonce per lease grant), if any.
-pub fn payload_grant(payload: Option<&str>) -> Option<String> {
+pub(crate) fn payload_grant(payload: Option<&str>) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(payload?).ok()?;
     Some(v.as_object()?.get("grant")?.as_str()?.to_string())
 }
 
 /// What the fence reads from one meta.json.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct MetaSummary {
+pub(crate) struct MetaSummary {
     /// False when the bytes are not a JSON object (then nothing else is known).
-    pub parsed: bool,
-    pub opstamp: Option<u64>,
-    pub token: Option<u64>,
-    pub grant: Option<String>,
+    pub(crate) parsed: bool,
+    pub(crate) opstamp: Option<u64>,
+    pub(crate) token: Option<u64>,
+    pub(crate) grant: Option<String>,
 }
 
 impl MetaSummary {
-    pub fn of(meta: &[u8]) -> MetaSummary {
+    pub(crate) fn of(meta: &[u8]) -> MetaSummary {
         let Ok(serde_json::Value::Object(v)) = serde_json::from_slice::<serde_json::Value>(meta)
         else {
             return MetaSummary::default();
@@ -131,7 +131,7 @@ fn move_command(from: &Path, to: &Path) -> String {
 /// it, if a complete temporary copy is there (the newest by opstamp if
 /// several). Restoring is left to a person: only they can know that no
 /// writer is between its delete and its rename right now.
-pub fn orphaned_temp_meta(dir: &Path) -> Result<Option<BridgeError>, BridgeError> {
+pub(crate) fn orphaned_temp_meta(dir: &Path) -> Result<Option<BridgeError>, BridgeError> {
     let io_err =
         |e: io::Error| BridgeError::new(TG_ERR_IO, format!("cannot list {}: {e}", dir.display()));
     let mut found: Vec<(u64, PathBuf, MetaSummary)> = Vec::new();

@@ -25,28 +25,29 @@ pub(crate) const PROGRESS_BYTES: u64 = 64 << 10;
 /// A shared, monotonically increasing count of work done. Clones count into
 /// the same cell.
 #[derive(Clone, Default)]
-pub struct Progress(Arc<AtomicU64>);
+pub(crate) struct Progress(Arc<AtomicU64>);
 
 impl Progress {
     /// Counts one step of work.
-    pub fn bump(&self) {
+    pub(crate) fn bump(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts `n` steps of work.
-    pub fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         if n > 0 {
             self.0.fetch_add(n, Ordering::Relaxed);
         }
     }
 
-    pub fn get(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 
     /// Raw pointer handed to Go (8-byte aligned); valid as long as any clone
     /// of `self` lives.
-    pub fn cell_ptr(&self) -> *const u64 {
+    pub(crate) fn cell_ptr(&self) -> *const u64 {
         self.0.as_ptr().cast_const()
     }
 }

@@ -31,7 +31,7 @@ use crate::progress::Progress;
 /// indexing arenas together stay within 1.07 times the budget. A quarter
 /// (the first choice) took the same CPU time and peaked 28 MB higher on the Go
 /// sources, and grew 1.21 per doubling of the corpus past the budget fill
-/// where a sixteenth grew 1.02 (issue 12).
+/// where a sixteenth grew 1.02.
 const QUEUE_SHARE_OF_BUDGET: u64 = 16;
 /// Enough for a few documents per indexing thread even under a small budget.
 const MIN_QUEUE_BYTES: u64 = 4 << 20;
@@ -43,12 +43,12 @@ const WAIT_SLICE: Duration = Duration::from_millis(100);
 const STALL_LIMIT: Duration = Duration::from_secs(300);
 
 /// The cap on queued document bytes for a writer with this memory budget.
-pub fn queue_cap(budget: u64) -> u64 {
+pub(crate) fn queue_cap(budget: u64) -> u64 {
     (budget / QUEUE_SHARE_OF_BUDGET).max(MIN_QUEUE_BYTES)
 }
 
 /// Bytes of documents handed to Tantivy and not yet indexed.
-pub struct QueueBudget {
+pub(crate) struct QueueBudget {
     queued: Mutex<u64>,
     drained: Condvar,
     cap: u64,
@@ -58,11 +58,12 @@ pub struct QueueBudget {
 }
 
 impl QueueBudget {
-    pub fn new(cap: u64) -> Arc<QueueBudget> {
+    #[cfg(test)]
+    pub(crate) fn new(cap: u64) -> Arc<QueueBudget> {
         Self::with_progress(cap, Progress::default())
     }
 
-    pub fn with_progress(cap: u64, progress: Progress) -> Arc<QueueBudget> {
+    pub(crate) fn with_progress(cap: u64, progress: Progress) -> Arc<QueueBudget> {
         Arc::new(QueueBudget {
             queued: Mutex::new(0),
             drained: Condvar::new(),
@@ -72,7 +73,8 @@ impl QueueBudget {
     }
 
     /// Bytes queued now.
-    pub fn queued(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> u64 {
         *self.lock()
     }
 
@@ -85,7 +87,7 @@ impl QueueBudget {
     /// Waits until `bytes` more fit under the cap (or the queue is empty),
     /// then counts them. Fails with LEASE_EXPIRED if the deadline passes
     /// while waiting, and with IO if the queue stops draining.
-    pub fn admit(self: &Arc<Self>, bytes: u64, deadline: &Deadline) -> BResult<Ticket> {
+    pub(crate) fn admit(self: &Arc<Self>, bytes: u64, deadline: &Deadline) -> BResult<Ticket> {
         let mut queued = self.lock();
         let mut last = *queued;
         let mut progress_at = Instant::now();
@@ -127,7 +129,7 @@ impl QueueBudget {
 }
 
 /// A document's place in the queue; dropping it gives the bytes back.
-pub struct Ticket {
+pub(crate) struct Ticket {
     budget: Arc<QueueBudget>,
     bytes: u64,
 }
@@ -140,13 +142,13 @@ impl Drop for Ticket {
 
 /// A document with its ticket: the type the bridge's IndexWriter indexes.
 /// Tantivy sees the inner document's fields unchanged.
-pub struct TrackedDoc {
+pub(crate) struct TrackedDoc {
     doc: TantivyDocument,
     _ticket: Ticket,
 }
 
 impl TrackedDoc {
-    pub fn new(doc: TantivyDocument, ticket: Ticket) -> TrackedDoc {
+    pub(crate) fn new(doc: TantivyDocument, ticket: Ticket) -> TrackedDoc {
         TrackedDoc {
             doc,
             _ticket: ticket,

@@ -17,7 +17,7 @@ use tantivy::tokenizer::TokenizerManager;
 use crate::error::{BResult, BridgeError};
 
 /// The upsert key: every schema must have it as an indexed `string` field.
-pub const ID_FIELD: &str = "id";
+pub(crate) const ID_FIELD: &str = "id";
 
 // One literal for both the Rust constant and its NUL-terminated C copy.
 macro_rules! default_schema_json {
@@ -37,7 +37,7 @@ macro_rules! default_schema_json {
 /// Default schema. `path` is tokenized text, so `path:sync` finds files
 /// with a folder or name word "sync"; `body` is stored for snippets;
 /// `modified` is a date (seconds precision).
-pub const DEFAULT_SCHEMA_JSON: &str = default_schema_json!();
+pub(crate) const DEFAULT_SCHEMA_JSON: &str = default_schema_json!();
 
 /// NUL-terminated copy for `tg_default_schema_json`.
 pub(crate) const DEFAULT_SCHEMA_JSON_C: &str = concat!(default_schema_json!(), "\0");
@@ -158,7 +158,7 @@ fn parse_tantivy(fields: Vec<Value>) -> BResult<Schema> {
 
 /// The schema in Tantivy's JSON (the `schema` array of meta.json),
 /// indented: what `tguard schema` prints and `--schema` accepts.
-pub fn to_tantivy_json(schema: &Schema) -> BResult<String> {
+pub(crate) fn to_tantivy_json(schema: &Schema) -> BResult<String> {
     serde_json::to_string_pretty(schema)
         .map_err(|e| BridgeError::new(crate::error::TG_ERR_INTERNAL, format!("schema: {e}")))
 }
@@ -286,7 +286,7 @@ pub fn id_field(schema: &Schema) -> BResult<Field> {
 }
 
 /// Fields searched when a query names no field: indexed, tokenized text.
-pub fn default_search_fields(schema: &Schema) -> Vec<Field> {
+pub(crate) fn default_search_fields(schema: &Schema) -> Vec<Field> {
     schema
         .fields()
         .filter(|(_, entry)| match entry.field_type() {
@@ -300,7 +300,7 @@ pub fn default_search_fields(schema: &Schema) -> Vec<Field> {
 }
 
 /// Short one-line description used in schema-mismatch messages.
-pub fn describe(schema: &Schema) -> String {
+pub(crate) fn describe(schema: &Schema) -> String {
     let parts: Vec<String> = schema
         .fields()
         .map(|(_, e)| {

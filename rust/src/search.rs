@@ -22,38 +22,38 @@ pub const TG_MAX_SEARCH_LIMIT: u32 = 100_000;
 /// One hit: the stored fields (all, or those asked for; a field with one
 /// value gives the value, with several an array), a snippet, the score.
 #[derive(Debug, Serialize)]
-pub struct Hit {
+pub(crate) struct Hit {
     #[serde(flatten)]
-    pub fields: BTreeMap<String, serde_json::Value>,
+    pub(crate) fields: BTreeMap<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub snippet: Option<HitSnippet>,
-    pub score: f32,
+    pub(crate) snippet: Option<HitSnippet>,
+    pub(crate) score: f32,
 }
 
 /// A one-line excerpt of a stored text field around the matched terms.
 /// `highlighted` are the matched terms' byte ranges in `text`.
 #[derive(Debug, Serialize)]
-pub struct HitSnippet {
-    pub field: String,
-    pub text: String,
-    pub highlighted: Vec<[usize; 2]>,
+pub(crate) struct HitSnippet {
+    pub(crate) field: String,
+    pub(crate) text: String,
+    pub(crate) highlighted: Vec<[usize; 2]>,
 }
 
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 160;
 
 #[derive(Debug, Serialize)]
-pub struct SearchResult {
-    pub total: u64,
-    pub hits: Vec<Hit>,
+pub(crate) struct SearchResult {
+    pub(crate) total: u64,
+    pub(crate) hits: Vec<Hit>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Stats {
-    pub docs: u64,
-    pub segments: u64,
-    pub payload: Option<String>,
-    pub opstamp: u64,
+pub(crate) struct Stats {
+    pub(crate) docs: u64,
+    pub(crate) segments: u64,
+    pub(crate) payload: Option<String>,
+    pub(crate) opstamp: u64,
 }
 
 /// Reloads the manual-policy reader so every call sees the latest commit
@@ -66,12 +66,12 @@ fn fresh_searcher(ix: &TgIndex) -> BResult<Searcher> {
     Ok(reader.searcher())
 }
 
-pub fn search(ix: &TgIndex, query: &str, limit: u32) -> BResult<SearchResult> {
+pub(crate) fn search(ix: &TgIndex, query: &str, limit: u32) -> BResult<SearchResult> {
     search_fields(ix, query, limit, None)
 }
 
 /// `search`, keeping only the stored fields named in `fields` (None: all).
-pub fn search_fields(
+pub(crate) fn search_fields(
     ix: &TgIndex,
     query: &str,
     limit: u32,
@@ -120,7 +120,7 @@ pub fn search_fields(
         let named = doc.to_named_doc(&schema);
         let mut out = BTreeMap::new();
         for (name, mut values) in named.0 {
-            if fields.is_some_and(|f| !f.iter().any(|n| *n == name)) {
+            if fields.is_some_and(|f| !f.contains(&name)) {
                 continue;
             }
             let v = if values.len() == 1 {
@@ -219,7 +219,7 @@ fn best_snippet(
 /// (byte-wise; an empty prefix matches all), sorted, skipping ids whose
 /// documents are all deleted. Read from each segment's term dictionary of
 /// the `id` field, so no stored document is loaded.
-pub fn ids_with_prefix(ix: &TgIndex, prefix: &str) -> BResult<Vec<String>> {
+pub(crate) fn ids_with_prefix(ix: &TgIndex, prefix: &str) -> BResult<Vec<String>> {
     let id = id_field(&ix.index.schema())?;
     let searcher = fresh_searcher(ix)?;
     let mut ids = BTreeSet::new();
@@ -286,7 +286,7 @@ fn segment_ids_with_prefix(
 
 /// Counts come from meta.json (one consistent snapshot with payload and
 /// opstamp), and a searcher is opened on that snapshot to prove it is readable.
-pub fn stats(ix: &TgIndex) -> BResult<Stats> {
+pub(crate) fn stats(ix: &TgIndex) -> BResult<Stats> {
     let metas = ix
         .index
         .load_metas()
@@ -300,4 +300,34 @@ pub fn stats(ix: &TgIndex) -> BResult<Stats> {
         payload: metas.payload,
         opstamp: metas.opstamp,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TG_ERR_INVALID_ARGUMENT;
+
+    // An index written by plain Tantivy opens with "any schema", but listing
+    // ids needs `id` as an indexed raw string field: a tokenized `id` does
+    // not do, and neither does no `id` at all.
+    #[test]
+    fn ids_need_the_id_string_field() {
+        use tantivy::schema::{Schema, STORED, TEXT};
+        for with_id in [false, true] {
+            let tmp = tempfile::tempdir().unwrap();
+            let mut b = Schema::builder();
+            let f = b.add_text_field(if with_id { "id" } else { "name" }, TEXT | STORED);
+            let index = tantivy::Index::create_in_dir(tmp.path(), b.build()).unwrap();
+            let mut iw: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+            iw.add_document(tantivy::doc!(f => "/a/b")).unwrap();
+            iw.commit().unwrap();
+            drop(iw);
+            let ix =
+                crate::index::open(tmp.path().to_str().unwrap(), "", false, Default::default())
+                    .unwrap();
+            let e = ids_with_prefix(&ix, "").unwrap_err();
+            assert_eq!(e.code, TG_ERR_INVALID_ARGUMENT, "{e}");
+            assert!(e.message.contains("\"id\""), "{e}");
+        }
+    }
 }

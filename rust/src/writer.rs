@@ -49,7 +49,7 @@ const MERGE_SMALL_DOCS: u32 = 1_000;
 
 /// The merge policy `merge(0, ..)` follows: Tantivy's log merge policy (8
 /// segments of one size class are merged into one), over small segments.
-pub fn merge_policy() -> LogMergePolicy {
+pub(crate) fn merge_policy() -> LogMergePolicy {
     let mut p = LogMergePolicy::default();
     p.set_min_layer_size(MERGE_SMALL_DOCS);
     p.set_max_docs_before_merge(MERGE_SMALL_DOCS as usize);
@@ -145,7 +145,7 @@ fn missing_meta(dir: &Path) -> BResult<BridgeError> {
 }
 
 impl TgWriter {
-    pub fn open(ix: &TgIndex, budget: u64, threads: u32) -> BResult<TgWriter> {
+    pub(crate) fn open(ix: &TgIndex, budget: u64, threads: u32) -> BResult<TgWriter> {
         let schema = ix.index.schema();
         let id = id_field(&schema)?;
         let threads = thread_plan(budget, threads)?;
@@ -256,7 +256,7 @@ impl TgWriter {
     }
 
     /// Upserts every good line; bad lines are reported, not fatal.
-    pub fn add_json_lines(&mut self, buf: &[u8]) -> BResult<AddReport> {
+    pub(crate) fn add_json_lines(&mut self, buf: &[u8]) -> BResult<AddReport> {
         self.usable()?;
         self.check_deadline("adding documents")?;
         let mut report = AddReport::default();
@@ -298,7 +298,7 @@ impl TgWriter {
         Ok(report)
     }
 
-    pub fn delete_id(&mut self, id: &str) -> BResult<()> {
+    pub(crate) fn delete_id(&mut self, id: &str) -> BResult<()> {
         self.usable()?;
         if id.is_empty() {
             return Err(BridgeError::new(TG_ERR_INVALID_ARGUMENT, "id is empty"));
@@ -323,7 +323,7 @@ impl TgWriter {
     /// Commits with `payload` unless the fence refuses (see
     /// `CommitGuard::check`) or the deadline passed. Refusal and failure
     /// abandon the writer.
-    pub fn commit(&mut self, payload: &str, fence_token: u64) -> BResult<u64> {
+    pub(crate) fn commit(&mut self, payload: &str, fence_token: u64) -> BResult<u64> {
         self.usable()?;
         self.check_deadline("commit")?;
         self.guard.progress.bump();
@@ -338,7 +338,7 @@ impl TgWriter {
     /// last commit's opstamp and payload) through the same fence as a
     /// commit, under `fence_token`. A refusal or failure abandons the
     /// writer; a commit made before stays.
-    pub fn merge(&mut self, max_segments: u32, fence_token: u64) -> BResult<u32> {
+    pub(crate) fn merge(&mut self, max_segments: u32, fence_token: u64) -> BResult<u32> {
         self.usable()?;
         self.check_deadline("merge")?;
         self.guard.set_fence(fence_token);
@@ -528,5 +528,77 @@ mod tests {
         assert_eq!(crate::meta::MetaSummary::of(&meta).opstamp, Some(op));
         drop(held);
         assert_eq!(crate::search::stats(&ix).unwrap().docs, 1);
+    }
+
+    // The index on disk is plain Tantivy: Tantivy alone finds what the
+    // writer added, reads the payload and opstamp of its commit from
+    // meta.json, and can open its own writer once ours is freed.
+    #[test]
+    fn plain_tantivy_reads_what_the_writer_wrote() {
+        use tantivy::collector::TopDocs;
+        use tantivy::query::QueryParser;
+        use tantivy::schema::Value;
+
+        let tmp = tempfile::tempdir().unwrap();
+        let payload = r#"{"token":1,"holder":"h\u00e9"}"#;
+        let op = {
+            let ix = new_index(tmp.path());
+            let mut w = TgWriter::open(&ix, 15_000_000, 1).unwrap();
+            w.add_json_lines(
+                br#"{"id":"doc-1","path":"/p","title":"plain tantivy compat","body":"hello"}"#,
+            )
+            .unwrap();
+            w.commit(payload, 1).unwrap()
+        };
+        let index = Index::open_in_dir(tmp.path()).unwrap();
+        let metas = index.load_metas().unwrap();
+        assert_eq!(metas.payload.as_deref(), Some(payload));
+        assert_eq!(metas.opstamp, op);
+        let schema = index.schema();
+        let title = schema.get_field("title").unwrap();
+        let id = schema.get_field("id").unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let q = QueryParser::for_index(&index, vec![title])
+            .parse_query("compat")
+            .unwrap();
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(5).order_by_score())
+            .unwrap();
+        assert_eq!(top.len(), 1);
+        let doc: tantivy::TantivyDocument = searcher.doc(top[0].1).unwrap();
+        assert_eq!(doc.get_first(id).and_then(|v| v.as_str()), Some("doc-1"));
+        let mut w: IndexWriter = index.writer(15_000_000).unwrap();
+        w.commit().unwrap();
+    }
+
+    // An index made by plain Tantivy without an `id` field opens (any
+    // schema), but has nothing to upsert by, so no writer.
+    #[test]
+    fn no_writer_without_an_id_field() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut b = Schema::builder();
+        b.add_text_field("title", tantivy::schema::TEXT);
+        Index::create_in_dir(tmp.path(), b.build()).unwrap();
+        let ix = crate::index::open(tmp.path().to_str().unwrap(), "", false, Default::default())
+            .unwrap();
+        let e = TgWriter::open(&ix, 15_000_000, 1).err().unwrap();
+        assert_eq!(e.code, TG_ERR_INVALID_ARGUMENT, "{e}");
+    }
+
+    // A background merge would publish meta.json outside a commit, unfenced;
+    // so every commit leaves its own segment until an explicit merge.
+    #[test]
+    fn no_background_merges() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ix = new_index(tmp.path());
+        let mut w = TgWriter::open(&ix, 15_000_000, 1).unwrap();
+        for i in 0..12 {
+            w.add_json_lines(format!(r#"{{"id":"{i}","title":"seg"}}"#).as_bytes())
+                .unwrap();
+            w.commit("", 0).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let s = crate::search::stats(&ix).unwrap();
+        assert_eq!((s.segments, s.docs), (12, 12));
     }
 }
