@@ -31,15 +31,15 @@
  *        deleted only while no attempt or lease is under way (DELETE, as
  *        between runs); DELETE_ANYTIME shows why.
  *
- * The default is the protocol as designed for issue 10: every process has its
+ * The default is the protocol as it is: every process has its
  * own lease duration (LEASE_A or LEASE_B) and declares it (lease-<d>) before
  * its grant mkdir; a waiter whose reading of the holder's record fails waits
  * for the longest of its own and the declared durations; a grant whose
  * token floor F (meta's token) is above the generation G it read wins G+1
  * and, holding it, skips ahead to F+1 (lock/filebackend.go, jump); the index
  * publishes only through the compare-and-set fence, its check and the
- * rename one step (an assumption: PUBLISH_WINDOW shows why).  And the code
- * as it was at aaedb63: a process never
+ * rename one step (an assumption: PUBLISH_WINDOW shows why).  And: a
+ * process never
  * removes a name it made; a grant that its listing cannot prove newest is
  * given back by releasing it (slot 1 + "released"); a renewal that returns
  * after the deadline ends the lease.
@@ -57,7 +57,7 @@
  *                     default 1) while no attempt or lease is under way:
  *                     generations restart
  *     DELETE_ANYTIME  the same at any moment (a limit: FLOOR fails)
- *   the code before aaedb63 (1cc666d), whose bugs the model found
+ *   an earlier version of the code, whose bugs the model found
  *     OLD_RMDIR       grant() and end() rmdir the name they made when the
  *                     listing after it fails or shows a newer name
  *     OLD_REVIVE      a renewal that returns after the deadline (before the
@@ -80,8 +80,8 @@
  *                     share): a grant may win although <G> exists
  *     BUG_STAMP_AFTER the holder reads its clock after its mkdir returns
  *     BUG_OWN_LEASE   a waiter that cannot read the holder's record waits
- *                     for its own lease only (the code before issue 10)
- *     OLD_FENCE       the fence before issue 10: the deadline and "meta's
+ *                     for its own lease only (an earlier version)
+ *     OLD_FENCE       the one-way fence of an earlier version: the deadline and "meta's
  *                     token is not above mine", nothing else
  *     NO_CAS          the fence without "meta is still the one I opened"
  *     PUBLISH_WINDOW  the fence's check and the rename are two steps (a

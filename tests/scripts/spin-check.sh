@@ -3,7 +3,7 @@
 # with spin.  The model is lock/model/lease.pml; lock/model/README.md
 # explains it.
 #
-#   1. The bounded checks of the protocol as designed for issue 10: each an
+#   1. The bounded checks of the protocol as it is: each an
 #      exhaustive search for a violation of mutual exclusion (ME), fencing-
 #      token monotonicity (TOK), no lost update (LOST) or the token floor
 #      (FLOOR).  They must find none:
@@ -13,9 +13,10 @@
 #        fence             the index's compare-and-set fence, with a force-
 #                          break and paused VMs
 #        floor             the token floor, the lease folder deleted
-#   2. The controls: the same protocol with one bug put in, the two bugs of
-#      the code before aaedb63 (1cc666d), and the code before issue 10 (its
-#      one-way fence, its unbounded unreadable record).  The checker must
+#   2. The controls: the same protocol with one bug put in, and the bugs of
+#      earlier versions the model found (a grant or end that removed the name
+#      it made, a late renewal that revived the lease, the one-way fence, the
+#      unbounded unreadable record).  The checker must
 #      find a violation of the named property in each, or the checks above
 #      prove nothing.
 #   3. The limits: two assumptions the protocol needs (the fence's check
@@ -82,11 +83,11 @@ JOBLIST=(
 	"BUG_NO_WAIT|-DBUG_NO_WAIT $MAIN2|$SHORTEST|-m100000 -w22|fail|ME|a waiter ends a generation without waiting lease + margin"
 	"BUG_EXCL_CREATE|-DBUG_EXCL_CREATE $MAIN2|$SHORTEST|-m100000 -w22|fail|TOK|the grant mkdir is not exclusive (as O_EXCL on the share)"
 	"BUG_STAMP_AFTER|-DBUG_STAMP_AFTER $MAIN2|$SHORTEST|-m100000 -w22|fail|ME|the holder reads its clock after its mkdir returns"
-	"OLD_RMDIR|-DOLD_RMDIR -DNPROC=2 -DNG=2 -DNS=2|$SHORTEST|-m100000 -w22|fail|ME|1cc666d: grant() removes the generation it made when its listing fails"
-	"OLD_RMDIR+OLD_REVIVE|-DOLD_RMDIR -DOLD_REVIVE -DNO_LIST_ERRORS -DMAXCRASH=0 -DNO_IO_ERRORS -DNPROC=3 -DNG=2 -DNS=2 -DLEASE_B=4|$FIRST|-m100000 -w24|fail|ME|1cc666d: end() removes its slot when a newer one is listed, and a late renewal revives the lease"
-	"BUG_OWN_LEASE|-DBUG_OWN_LEASE -DNPROC=2 -DNG=2 -DNS=2|$SHORTEST|-m100000 -w22|fail|ME|before issue 10: a waiter that cannot read the holder's record waits for its own lease only"
-	"OLD_FENCE+BREAK|-DOLD_FENCE -DBREAK $FENCE|$SHORTEST|-m100000 -w22|fail|LOST|before issue 10: the one-way fence (deadline, token not above ours), a force-break"
-	"OLD_FENCE+VMPAUSE|-DOLD_FENCE -DVMPAUSE $FENCE|$SHORTEST|-m100000 -w22|fail|LOST|before issue 10: the one-way fence, a holder whose VM was paused"
+	"OLD_RMDIR|-DOLD_RMDIR -DNPROC=2 -DNG=2 -DNS=2|$SHORTEST|-m100000 -w22|fail|ME|earlier version: grant() removes the generation it made when its listing fails"
+	"OLD_RMDIR+OLD_REVIVE|-DOLD_RMDIR -DOLD_REVIVE -DNO_LIST_ERRORS -DMAXCRASH=0 -DNO_IO_ERRORS -DNPROC=3 -DNG=2 -DNS=2 -DLEASE_B=4|$FIRST|-m100000 -w24|fail|ME|earlier version: end() removes its slot when a newer one is listed, and a late renewal revives the lease"
+	"BUG_OWN_LEASE|-DBUG_OWN_LEASE -DNPROC=2 -DNG=2 -DNS=2|$SHORTEST|-m100000 -w22|fail|ME|earlier version: a waiter that cannot read the holder's record waits for its own lease only"
+	"OLD_FENCE+BREAK|-DOLD_FENCE -DBREAK $FENCE|$SHORTEST|-m100000 -w22|fail|LOST|earlier version: the one-way fence (deadline, token not above ours), a force-break"
+	"OLD_FENCE+VMPAUSE|-DOLD_FENCE -DVMPAUSE $FENCE|$SHORTEST|-m100000 -w22|fail|LOST|earlier version: the one-way fence, a holder whose VM was paused"
 	"NO_CAS+BREAK|-DNO_CAS -DBREAK $FENCE|$SHORTEST|-m100000 -w22|fail|LOST|the fence with the token and the nonce but not \"meta is the one I opened\", a force-break"
 	"NO_FLOOR|-DNO_FLOOR $FLOOR|$SHORTEST|-m100000 -w22|fail|FLOOR|no token floor: the lease folder deleted between runs"
 	"FLOOR_NAIVE|-DFLOOR_NAIVE $FLOOR|$SHORTEST|-m100000 -w22|fail|ME|the floor's generation made at once, not while holding the next one"
