@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tguard/tguard/lock"
+	"github.com/tguard/tguard/tests/helperproc"
 	"github.com/tguard/tguard/tests/testbin"
 	"github.com/tguard/tguard/tests/verifier"
 )
@@ -43,9 +44,7 @@ const (
 
 func TestMain(m *testing.M) {
 	// A contender that tguard lock exec runs.
-	if code, ok := verifier.RunContender(); ok {
-		os.Exit(code)
-	}
+	helperproc.Main(helperproc.Roles{verifier.ContenderRole: verifier.Contend})
 	switch os.Getenv(envRole) {
 	case "loop":
 		exit(loop())

@@ -83,8 +83,8 @@ func TestVerifierOverEtcd(t *testing.T) {
 				for k := 0; k < cycles; k++ {
 					cmd := exec.Command(tguardBin, "lock", "exec", "--index", t.TempDir(), "--backend", "etcd",
 						"--etcd-key", "exec", "--lease", "5s", "--", testBin, "-test.run=^$")
-					cmd.Env = append(os.Environ(), "TGUARD_ETCD_ENDPOINTS="+c.endpoints(),
-						verifier.EnvAddr+"="+srv.Addr(), verifier.EnvID+"="+id,
+					cmd.Env = append(append(os.Environ(), verifier.ContenderEnv(srv.Addr(), id)...),
+						"TGUARD_ETCD_ENDPOINTS="+c.endpoints(),
 						"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 					if out, err := cmd.CombinedOutput(); err != nil {
 						mu.Lock()

@@ -14,8 +14,10 @@ import (
 // helper.
 const RoleEnv = "TGUARD_HELPER_ROLE"
 
-// paramPrefix starts the environment variable of every parameter.
-const paramPrefix = "TGUARD_HELPER_"
+// ParamPrefix starts the environment variable of every parameter: Param
+// ("DIR", d) is TGUARD_HELPER_DIR=d, for a caller that builds the
+// environment of a process that another program starts (tguard lock exec).
+const ParamPrefix = "TGUARD_HELPER_"
 
 // Roles maps a role's name to its body.
 type Roles map[string]func() error
@@ -41,7 +43,7 @@ func Main(roles Roles) {
 }
 
 // Value returns the parameter name given by Param ("" if none).
-func Value(name string) string { return os.Getenv(paramPrefix + name) }
+func Value(name string) string { return os.Getenv(ParamPrefix + name) }
 
 // DurationValue returns the parameter name as a duration, def if it is not
 // set.

@@ -33,7 +33,7 @@ type config struct {
 
 // Param passes the parameter name (read with Value) to the child.
 func Param(name, value string) Option {
-	return func(c *config) { c.env = append(c.env, paramPrefix+name+"="+value) }
+	return func(c *config) { c.env = append(c.env, ParamPrefix+name+"="+value) }
 }
 
 // Env adds raw KEY=VALUE entries to the child's environment (for variables
@@ -99,7 +99,7 @@ func command(role string, opts []Option) (*exec.Cmd, *config, error) {
 func withoutHelperEnv(env []string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, paramPrefix) {
+		if !strings.HasPrefix(kv, ParamPrefix) {
 			out = append(out, kv)
 		}
 	}
@@ -113,6 +113,7 @@ type Proc struct {
 	Role   string
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
+	sendMu sync.Mutex // one command line at a time
 	stdout io.ReadCloser
 	errOut io.ReadCloser
 	grace  time.Duration
@@ -231,6 +232,8 @@ func (p *Proc) Process() *os.Process { return p.cmd.Process }
 
 // Send writes one command line to the child's stdin.
 func (p *Proc) Send(line string) error {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
 	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
 		return fmt.Errorf("helper %s (pid %d): send %q: %w", p.Role, p.Pid(), line, err)
 	}
