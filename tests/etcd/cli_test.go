@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/helperproc"
 	"github.com/tguard/tguard/tests/testbin"
 )
 
@@ -158,13 +159,13 @@ func TestStatusAndBreak(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &st))
 	assert.True(t, st.Held)
 	assert.Equal(t, "held", st.State)
-	assert.Equal(t, fmt.Sprintf("holder-%d", h.cmd.Process.Pid), st.Owner)
-	assert.Equal(t, h.cmd.Process.Pid, st.PID)
+	assert.Equal(t, fmt.Sprintf("holder-%d", h.Pid()), st.Owner)
+	assert.Equal(t, h.Pid(), st.PID)
 	assert.Equal(t, g.n, st.Token)
 	assert.Positive(t, st.ExpiresInMS)
 	code, out, _ = tguard(t, nil, append([]string{"lock", "status"}, args...)...)
 	require.Equal(t, 0, code)
-	assert.Contains(t, out, fmt.Sprintf("held by holder-%d", h.cmd.Process.Pid))
+	assert.Contains(t, out, fmt.Sprintf("held by holder-%d", h.Pid()))
 
 	code, _, errs = tguard(t, nil, append([]string{"lock", "break"}, args...)...)
 	assert.Equal(t, 1, code, "a live holder is not provably dead: %s", errs)
@@ -203,15 +204,9 @@ func TestKillWholeClusterWhileIndexing(t *testing.T) {
 	before := indexToken(t, ix)
 
 	words := corpus(t, filepath.Join(root, "docs"), "outage", 20)
-	cmd := exec.Command(tguardBin, "--log-level", "info", "index", "--index", ix, "--backend", "etcd",
-		"--journal", j, "--lease", lease.String(), "--batch", "1", filepath.Join(root, "docs"))
-	cmd.Env = append(os.Environ(), env...)
-	p := &helperProc{done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = lockedWriter{p}, lockedWriter{p}
-	p.cmd = cmd
-	require.NoError(t, cmd.Start())
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-p.done })
+	p := helperProc{helperproc.StartTest(t, "tguard index", helperproc.Env(env...),
+		helperproc.Exe(tguardBin, "--log-level", "info", "index", "--index", ix, "--backend", "etcd",
+			"--journal", j, "--lease", lease.String(), "--batch", "1", filepath.Join(root, "docs")))}
 	require.Eventually(t, func() bool { return strings.Contains(p.output(), `msg="lock: acquired"`) },
 		30*time.Second, time.Millisecond, "no grant")
 	killed := time.Now()

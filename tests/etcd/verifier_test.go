@@ -29,7 +29,7 @@ func envInt(name string, def int) int {
 // loops starts n loop helpers reporting to srv and waits for them.
 func loops(t *testing.T, srv *verifier.Server, c *cluster, key string, n, cycles int, noLock bool) {
 	t.Helper()
-	var procs []*helperProc
+	var procs []helperProc
 	for i := 1; i <= n; i++ {
 		env := []string{
 			envAddr + "=" + srv.Addr(), envID + "=" + fmt.Sprintf("p%d", i),

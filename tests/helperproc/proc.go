@@ -119,7 +119,8 @@ type Proc struct {
 	grace  time.Duration
 
 	mu      sync.Mutex
-	lines   []string
+	lines   []string // every stdout line so far
+	next    int      // the first line Line has not returned
 	stderr  strings.Builder
 	changed chan struct{} // closed and replaced when a line arrives or stdout closes
 	eof     chan struct{} // closed when the child's stdout is read to its end
@@ -256,9 +257,9 @@ func (p *Proc) Line(timeout time.Duration) (string, error) {
 	}
 	for {
 		p.mu.Lock()
-		if len(p.lines) > 0 {
-			line := p.lines[0]
-			p.lines = p.lines[1:]
+		if p.next < len(p.lines) {
+			line := p.lines[p.next]
+			p.next++
 			p.mu.Unlock()
 			return line, nil
 		}
@@ -276,11 +277,19 @@ func (p *Proc) Line(timeout time.Duration) (string, error) {
 	}
 }
 
-// Drain drops the lines printed so far and not yet read.
+// Drain skips the lines printed so far and not yet read.
 func (p *Proc) Drain() {
 	p.mu.Lock()
-	p.lines = nil
+	p.next = len(p.lines)
 	p.mu.Unlock()
+}
+
+// Lines returns every line the child has printed on stdout so far, read
+// by Line or not.
+func (p *Proc) Lines() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.lines...)
 }
 
 // Exited is closed once the child has closed its stdout: it has exited
