@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,9 @@ func TestFailureCarriesStderr(t *testing.T) {
 	assert.Contains(t, err.Error(), "about to fail")
 	assert.Contains(t, err.Error(), "fail (pid ")
 	assert.Contains(t, err.Error(), "it failed")
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 1, ee.ExitCode())
 	assert.Equal(t, 1, p.ExitCode())
 	_, err = p.Line(time.Second)
 	assert.ErrorIs(t, err, helperproc.ErrExited)

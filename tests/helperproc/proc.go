@@ -315,10 +315,20 @@ func (p *Proc) Wait(timeout time.Duration) error {
 		return fmt.Errorf("%w: still running after %v, killed: %s", ErrTimeout, timeout, p.describe())
 	}
 	if p.err != nil {
-		return fmt.Errorf("%s", p.describe())
+		return &exitError{err: p.err, msg: p.describe()}
 	}
 	return nil
 }
+
+// exitError is a child's failure: its exit status (errors.As finds the
+// *exec.ExitError) described with its stderr.
+type exitError struct {
+	err error
+	msg string
+}
+
+func (e *exitError) Error() string { return e.msg }
+func (e *exitError) Unwrap() error { return e.err }
 
 // ExitCode is the child's exit code once it has exited (-1 if a signal
 // ended it), or -1 while it runs.
