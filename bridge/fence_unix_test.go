@@ -4,7 +4,6 @@ package bridge
 
 import (
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/tests/helperproc"
 )
 
 // A guarded creator found no meta.json;
@@ -113,28 +114,22 @@ func TestIndexFilesFollowTheUmask(t *testing.T) {
 	}
 }
 
-const metaLockEnv = "TGUARD_BRIDGE_HOLD_META_LOCK"
+func init() { helperRoles["meta-lock"] = roleMetaLock }
 
-// TestMetaLockHelperProcess is not a real test: re-executed as a child, it
-// holds Tantivy's meta lock in the folder named by the environment, as a
-// stopped `tguard search` would, until stdin closes.
-func TestMetaLockHelperProcess(t *testing.T) {
-	dir := os.Getenv(metaLockEnv)
-	if dir == "" {
-		t.Skip("helper process only")
-	}
-	f, err := os.OpenFile(filepath.Join(dir, ".tantivy-meta.lock"), os.O_WRONLY|os.O_CREATE, 0o666)
+// roleMetaLock holds Tantivy's meta lock in the folder DIR, as a stopped
+// `tguard search` would, until stdin closes.
+func roleMetaLock() error {
+	f, err := os.OpenFile(filepath.Join(helperproc.Value("DIR"), ".tantivy-meta.lock"), os.O_WRONLY|os.O_CREATE, 0o666)
 	if err != nil {
-		fmt.Println("error:", err)
-		os.Exit(2)
+		return err
 	}
+	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		fmt.Println("error:", err)
-		os.Exit(3)
+		return err
 	}
-	fmt.Println("ready")
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	os.Exit(0)
+	helperproc.Printf("ready")
+	helperproc.AwaitStop()
+	return nil
 }
 
 // Another process of this host holding Tantivy's meta
@@ -147,8 +142,8 @@ func TestHeldMetaLockDoesNotHangCommit(t *testing.T) {
 	_, err := w.AddJSONLines([]byte(`{"id":"a","title":"behind a lock"}`))
 	require.NoError(t, err)
 
-	stdin, cmd := startHelper(t, "TestMetaLockHelperProcess", metaLockEnv, dir)
-	release := func() { _ = stdin.Close(); _ = cmd.Wait() }
+	p := startHelper(t, "meta-lock", dir)
+	release := func() { _ = p.CloseStdin(); _ = p.Wait(60 * time.Second) }
 
 	const lease = 2 * time.Second
 	w.SetDeadline(ClockNow() + int64(lease))

@@ -1,85 +1,60 @@
 package bridge
 
 import (
-	"bufio"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/tests/helperproc"
 )
 
-const helperEnv = "TGUARD_BRIDGE_HELPER_DIR"
+// helperRoles are the roles this test binary plays when re-executed as a
+// helper process (tests/helperproc); platform files add theirs in init.
+var helperRoles = helperproc.Roles{"writer": roleWriter}
 
-// TestHelperProcess is not a real test: it is re-executed as a child process
-// (as Go's own os/exec tests do). It opens a writer on the index named by the
-// environment, prints "ready", and holds the writer until stdin closes.
-func TestHelperProcess(t *testing.T) {
-	dir := os.Getenv(helperEnv)
-	if dir == "" {
-		t.Skip("helper process only")
-	}
-	ix, err := Open(dir)
-	if err != nil {
-		fmt.Println("error:", err)
-		os.Exit(2)
-	}
-	w, err := ix.Writer(mb15, 1)
-	if err != nil {
-		fmt.Println("error:", err)
-		os.Exit(3)
-	}
-	fmt.Println("ready")
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	_ = w.Close()
-	_ = ix.Close()
-	os.Exit(0)
+func TestMain(m *testing.M) {
+	helperproc.Main(helperRoles)
+	os.Exit(m.Run())
 }
 
-// startHelper re-executes this test binary as the helper process test
-// (one of the TestXxxHelperProcess functions) with env=dir, and waits until
-// it prints "ready". The helper stops when stdin is closed, or is killed
-// at the test's end.
-func startHelper(t *testing.T, test, env, dir string) (stdin io.WriteCloser, cmd *exec.Cmd) {
-	t.Helper()
-	cmd = exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
-	cmd.Env = append(os.Environ(), env+"="+dir)
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = stdin.Close(); _ = cmd.Wait() })
-
-	ready := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		ready <- strings.TrimSpace(line)
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case line := <-ready:
-		require.Equal(t, "ready", line)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("helper process %s did not report ready", test)
+// roleWriter opens a writer on the index DIR, prints "ready", and holds the
+// writer until stdin closes.
+func roleWriter() error {
+	ix, err := Open(helperproc.Value("DIR"))
+	if err != nil {
+		return err
 	}
-	return stdin, cmd
+	defer ix.Close()
+	w, err := ix.Writer(mb15, 1)
+	if err != nil {
+		return err
+	}
+	helperproc.Printf("ready")
+	helperproc.AwaitStop()
+	return w.Close()
+}
+
+// startHelper runs role on the index folder dir and waits until it prints
+// "ready". The helper stops when its stdin is closed, or is killed at the
+// test's end.
+func startHelper(t *testing.T, role, dir string) *helperproc.Proc {
+	t.Helper()
+	p := helperproc.StartTest(t, role, helperproc.Param("DIR", dir))
+	p.Expect(t, "ready", 60*time.Second)
+	return p
 }
 
 func TestSecondWriterOtherProcessIsBusy(t *testing.T) {
 	ix, dir := newIndex(t)
-	stdin, cmd := startHelper(t, "TestHelperProcess", helperEnv, dir)
+	p := startHelper(t, "writer", dir)
 
 	_, err := ix.Writer(mb15, 1)
 	require.ErrorIs(t, err, ErrWriterLockBusy)
 
-	require.NoError(t, stdin.Close()) // helper closes its writer and exits
-	require.NoError(t, cmd.Wait())
+	require.NoError(t, p.CloseStdin()) // helper closes its writer and exits
+	require.NoError(t, p.Wait(60*time.Second))
 	w, err := ix.Writer(mb15, 1)
 	require.NoError(t, err, "lock must be free once the other process let go")
 	require.NoError(t, w.Close())

@@ -1,147 +1,147 @@
 package lock
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/helperproc"
+	"github.com/tguard/tguard/tests/verifier"
 )
 
 // Multi-process tests re-execute this test binary as a contender, as Go's
-// own lockedfile tests do: TestMain runs the helper named in the environment
-// instead of the tests.
-const helperEnv = "TGUARD_LOCK_TEST_HELPER"
-
+// own lockedfile tests do (the protocol is tests/helperproc's). The test
+// binary imports tests/...; the lock package itself does not.
 func TestMain(m *testing.M) {
-	if mode := os.Getenv(helperEnv); mode != "" {
-		os.Exit(runHelper(mode))
-	}
+	helperproc.Main(helperproc.Roles{
+		"hold":   roleHold,
+		"crash":  roleCrash,
+		"cycles": roleCycles,
+		"exit":   func() error { return nil },
+	})
 	os.Exit(m.Run())
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
-	}
-	return def
-}
+// param passes a parameter to a helper role.
+var param = helperproc.Param
 
-func helperLocker(dir string) (*Locker, error) {
-	opts := []Option{WithLeaseDuration(envDuration("LEASE", time.Second))}
-	if skew := os.Getenv("SKEW"); skew != "" {
-		d, err := time.ParseDuration(skew)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, WithClock(SkewedClock(d)))
-	}
-	if owner := os.Getenv("OWNER"); owner != "" {
-		opts = append(opts, WithOwner(owner))
-	}
-	return New(dir, opts...)
-}
-
-// runHelper is the child side. Modes:
-//
-//	hold   acquire, print "acquired TOKEN", hold (renewing) until stdin
-//	       closes, then release and print "released" (or "lost").
-//	crash  acquire, print "acquired TOKEN", exit without releasing.
-//	cycles acquire and release CYCLES times, appending "A token id" and
-//	       "R token id" to the file LOG around a read-modify-write of the
-//	       counter in COUNTER. With NOLOCK=1 the lock is skipped (the
-//	       control run that must be caught).
-//
-// UMASK (octal) sets the child's umask first.
-func runHelper(mode string) int {
-	if mode == "exit" {
-		return 0
-	}
-	if u := os.Getenv("UMASK"); u != "" {
+// helperLocker is the Locker of a role: on the folder DIR, with lease LEASE
+// (default 1s), owner OWNER and its wall clock skewed by SKEW, after setting
+// the process's umask to UMASK (octal).
+func helperLocker() (*Locker, error) {
+	if u := helperproc.Value("UMASK"); u != "" {
 		m, err := strconv.ParseUint(u, 8, 32)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "UMASK:", err)
-			return 3
+			return nil, fmt.Errorf("UMASK: %w", err)
 		}
 		setUmask(int(m))
 	}
-	dir := os.Getenv("DIR")
-	l, err := helperLocker(dir)
+	lease, err := helperproc.DurationValue("LEASE", time.Second)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 3
+		return nil, err
 	}
-	ctx := context.Background()
-	switch mode {
-	case "hold", "crash":
-		lease, err := l.Acquire(ctx)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 3
-		}
-		fmt.Printf("acquired %d\n", lease.Token())
-		if mode == "crash" {
-			os.Exit(0) // no release: a crash as far as the lease is concerned
-		}
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		if err := lease.Release(ctx); err != nil {
-			fmt.Printf("lost %v\n", err)
-			return 0
-		}
-		fmt.Println("released")
-		return 0
-	case "cycles":
-		return runCycles(l)
+	opts := []Option{WithLeaseDuration(lease)}
+	skew, err := helperproc.DurationValue("SKEW", 0)
+	if err != nil {
+		return nil, err
 	}
-	fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
-	return 3
+	if skew != 0 {
+		opts = append(opts, WithClock(SkewedClock(skew)))
+	}
+	if owner := helperproc.Value("OWNER"); owner != "" {
+		opts = append(opts, WithOwner(owner))
+	}
+	return New(helperproc.Value("DIR"), opts...)
 }
 
-func runCycles(l *Locker) int {
-	n, _ := strconv.Atoi(os.Getenv("CYCLES"))
-	nolock := os.Getenv("NOLOCK") == "1"
-	logf, err := os.OpenFile(os.Getenv("LOG"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+// roleHold acquires, prints "acquired TOKEN", holds (renewing) until stdin
+// closes, then releases and prints "released" (or "lost ERROR").
+func roleHold() error {
+	l, err := helperLocker()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 3
+		return err
 	}
-	defer logf.Close()
-	me := os.Getpid()
-	for i := 0; i < n; i++ {
+	ctx := context.Background()
+	lease, err := l.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	helperproc.Printf("acquired %d", lease.Token())
+	helperproc.AwaitStop()
+	if err := lease.Release(ctx); err != nil {
+		helperproc.Printf("lost %v", err)
+		return nil
+	}
+	helperproc.Printf("released")
+	return nil
+}
+
+// roleCrash acquires, prints "acquired TOKEN" and exits without releasing:
+// a crash as far as the lease is concerned.
+func roleCrash() error {
+	l, err := helperLocker()
+	if err != nil {
+		return err
+	}
+	lease, err := l.Acquire(context.Background())
+	if err != nil {
+		return err
+	}
+	helperproc.Printf("acquired %d", lease.Token())
+	return nil
+}
+
+// roleCycles acquires and releases CYCLES times, reporting each grant and
+// release to the verifier at VERIFIER around a read-modify-write of the
+// counter in the file COUNTER. With NOLOCK=1 the lock is skipped and the
+// tokens made up (the control run that must be caught).
+func roleCycles() error {
+	n, err := helperproc.IntValue("CYCLES", 0)
+	if err != nil {
+		return err
+	}
+	nolock := helperproc.Value("NOLOCK") == "1"
+	v, err := verifier.Dial(helperproc.Value("VERIFIER"))
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	l, err := helperLocker()
+	if err != nil {
+		return err
+	}
+	id := "pid" + strconv.Itoa(os.Getpid())
+	ctx := context.Background()
+	for i := range n {
 		var lease *Lease
-		token := uint64(0)
+		token := uint64(i + 1) // what an unlocked contender would make up
 		if !nolock {
-			lease, err = l.Acquire(context.Background())
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 3
+			if lease, err = l.Acquire(ctx); err != nil {
+				return err
 			}
 			token = lease.Token()
 		}
-		// O_APPEND writes of one short line are atomic on a local disk, so
-		// the log's order is the order in which holders entered and left.
-		fmt.Fprintf(logf, "A %d %d\n", token, me)
-		if err := bumpCounter(os.Getenv("COUNTER")); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 3
+		if err := v.Acquired(id, token); err != nil {
+			return err
 		}
-		fmt.Fprintf(logf, "R %d %d\n", token, me)
+		if err := bumpCounter(helperproc.Value("COUNTER")); err != nil {
+			return err
+		}
+		if err := v.Released(id, token); err != nil {
+			return err
+		}
 		if lease != nil {
-			if err := lease.Release(context.Background()); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 3
+			if err := lease.Release(ctx); err != nil {
+				return err
 			}
 		}
 	}
-	return 0
+	return nil
 }
 
 // bumpCounter is a deliberately racy read-modify-write: two holders at once
@@ -156,21 +156,11 @@ func bumpCounter(path string) error {
 	return os.WriteFile(path, []byte(strconv.Itoa(n+1)), 0o644)
 }
 
-// child is a running helper process.
-type child struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string
-}
-
-// startChild runs the helper in mode with env. With hostname set, the child
-// runs in its own UTS namespace under that hostname: another host, as far as
-// the protocol can tell.
-func startChild(t *testing.T, mode, hostname string, env ...string) *child {
+// startChild runs role in a helper process. With hostname set, the child
+// runs in its own UTS namespace under that hostname: another host, as far
+// as the protocol can tell.
+func startChild(t *testing.T, role, hostname string, opts ...helperproc.Option) *helperproc.Proc {
 	t.Helper()
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	var cmd *exec.Cmd
 	if hostname != "" {
 		if runtime.GOOS != "linux" {
 			t.Skip("another hostname needs a Linux UTS namespace (unshare -u)")
@@ -178,42 +168,7 @@ func startChild(t *testing.T, mode, hostname string, env ...string) *child {
 		if os.Geteuid() != 0 {
 			t.Skip("another hostname needs unshare -u, which needs root")
 		}
-		cmd = exec.Command("unshare", "-u", "sh", "-c", `hostname "$0" && exec "$@"`, hostname, exe)
-	} else {
-		cmd = exec.Command(exe)
+		opts = append(opts, helperproc.Prepare(otherHostname(hostname)))
 	}
-	cmd.Env = append(append(os.Environ(), helperEnv+"="+mode), env...)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	c := &child{cmd: cmd, stdin: stdin, lines: make(chan string, 16)}
-	go func() {
-		s := bufio.NewScanner(out)
-		for s.Scan() {
-			c.lines <- s.Text()
-		}
-		close(c.lines)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	return c
-}
-
-// expect waits for the child's next line and checks its prefix.
-func (c *child) expect(t *testing.T, prefix string, within time.Duration) string {
-	t.Helper()
-	select {
-	case line, ok := <-c.lines:
-		require.True(t, ok, "child exited before printing %q", prefix)
-		require.True(t, strings.HasPrefix(line, prefix), "child printed %q, want %q", line, prefix)
-		return line
-	case <-time.After(within):
-		t.Fatalf("child did not print %q within %v", prefix, within)
-		return ""
-	}
+	return helperproc.StartTest(t, role, opts...)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/tguard/tguard/tests/helperproc"
 )
 
 // The name of the override, spelled out: these tests also run against
@@ -50,8 +52,8 @@ func reapedPID(t *testing.T) int {
 func TestAnotherBootIsNotDead(t *testing.T) {
 	dir := t.TempDir()
 	const lease = 2 * time.Second
-	c := startChild(t, "hold", "", "DIR="+dir, "LEASE="+lease.String())
-	c.expect(t, "acquired 1", 10*time.Second)
+	c := startChild(t, "hold", "", param("DIR", dir), param("LEASE", lease.String()))
+	c.Expect(t, "acquired 1", 10*time.Second)
 	rewriteRecord(t, dir, 1, map[string]any{"boot_id": "0badb007-0000-4000-8000-000000000000", "pid": reapedPID(t)})
 
 	l := newTestLocker(t, dir, WithLeaseDuration(lease))
@@ -67,8 +69,8 @@ func TestAnotherBootIsNotDead(t *testing.T) {
 		t.Fatalf("a live holder was taken over after %v", time.Since(start))
 	}
 	require.ErrorIs(t, err, ErrHeld)
-	require.NoError(t, c.stdin.Close())
-	c.expect(t, "released", 10*time.Second) // it never lost its lease
+	require.NoError(t, c.CloseStdin())
+	c.Expect(t, "released", 10*time.Second) // it never lost its lease
 }
 
 // Issue 10 case 3: two hosts that share boot id, hostname, machine id and
@@ -78,9 +80,9 @@ func TestAnotherBootIsNotDead(t *testing.T) {
 func TestAnotherHostNonceIsNotDead(t *testing.T) {
 	dir := t.TempDir()
 	const lease = time.Second
-	c := startChild(t, "crash", "", "DIR="+dir, "LEASE="+lease.String(), nonceDirEnv+"="+tmpfsDir(t))
-	c.expect(t, "acquired 1", 10*time.Second)
-	require.NoError(t, c.cmd.Wait())
+	c := startChild(t, "crash", "", param("DIR", dir), param("LEASE", lease.String()), helperproc.Env(nonceDirEnv+"="+tmpfsDir(t)))
+	c.Expect(t, "acquired 1", 10*time.Second)
+	require.NoError(t, c.Wait(10*time.Second))
 
 	t.Setenv(nonceDirEnv, tmpfsDir(t))
 	l := newTestLocker(t, dir, WithLeaseDuration(lease))
@@ -101,9 +103,9 @@ func TestAnotherHostNonceIsNotDead(t *testing.T) {
 func TestSameHostNonceDeadTakenOverAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	host := tmpfsDir(t)
-	c := startChild(t, "crash", "", "DIR="+dir, "LEASE=30s", nonceDirEnv+"="+host)
-	c.expect(t, "acquired 1", 10*time.Second)
-	require.NoError(t, c.cmd.Wait())
+	c := startChild(t, "crash", "", param("DIR", dir), param("LEASE", "30s"), helperproc.Env(nonceDirEnv+"="+host))
+	c.Expect(t, "acquired 1", 10*time.Second)
+	require.NoError(t, c.Wait(10*time.Second))
 
 	t.Setenv(nonceDirEnv, host)
 	l := newTestLocker(t, dir, WithLeaseDuration(30*time.Second))

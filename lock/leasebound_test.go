@@ -29,11 +29,10 @@ func TestUnreadableRecordLongerLease(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			const holderLease, waiterLease = 3 * time.Second, 200 * time.Millisecond
-			c := startChild(t, "hold", "", "DIR="+dir, "LEASE="+holderLease.String())
-			c.expect(t, "acquired 1", 10*time.Second)
+			c := startChild(t, "hold", "", param("DIR", dir), param("LEASE", holderLease.String()))
+			c.Expect(t, "acquired 1", 10*time.Second)
 			spoil(t, dir)
-			require.NoError(t, c.cmd.Process.Kill())
-			_ = c.cmd.Wait()
+			require.NoError(t, c.Kill())
 
 			l := newTestLocker(t, dir, WithLeaseDuration(waiterLease))
 			s, err := l.Status(context.Background())

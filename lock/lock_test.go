@@ -176,9 +176,9 @@ func TestRenewalRacesTakeover(t *testing.T) {
 // failed forever on the stale file), at once on the same host.
 func TestDeadHolderTakenOverAtOnce(t *testing.T) {
 	dir := t.TempDir()
-	c := startChild(t, "crash", "", "DIR="+dir, "LEASE=30s")
-	c.expect(t, "acquired 1", 10*time.Second)
-	require.NoError(t, c.cmd.Wait())
+	c := startChild(t, "crash", "", param("DIR", dir), param("LEASE", "30s"))
+	c.Expect(t, "acquired 1", 10*time.Second)
+	require.NoError(t, c.Wait(10*time.Second))
 
 	l := newTestLocker(t, dir, WithLeaseDuration(30*time.Second))
 	s, err := l.Status(context.Background())
@@ -198,8 +198,8 @@ func TestDeadHolderTakenOverAtOnce(t *testing.T) {
 // (pidfd) and does not wait for the 30 s lease.
 func TestKilledHolderFailover(t *testing.T) {
 	dir := t.TempDir()
-	c := startChild(t, "hold", "", "DIR="+dir, "LEASE=30s")
-	c.expect(t, "acquired", 10*time.Second)
+	c := startChild(t, "hold", "", param("DIR", dir), param("LEASE", "30s"))
+	c.Expect(t, "acquired", 10*time.Second)
 	l := newTestLocker(t, dir, WithLeaseDuration(30*time.Second))
 	got := make(chan error, 1)
 	go func() {
@@ -210,7 +210,7 @@ func TestKilledHolderFailover(t *testing.T) {
 		got <- err
 	}()
 	time.Sleep(100 * time.Millisecond)
-	require.NoError(t, c.cmd.Process.Kill())
+	require.NoError(t, c.Process().Kill())
 	start := time.Now()
 	select {
 	case err := <-got:
@@ -264,8 +264,8 @@ func TestForeignHostExpiryUnderSkew(t *testing.T) {
 		t.Run(skews[0]+"_vs_"+skews[1], func(t *testing.T) {
 			dir := t.TempDir()
 			const lease = time.Second
-			c := startChild(t, "hold", "otherhost", "DIR="+dir, "LEASE="+lease.String(), "SKEW="+skews[0])
-			c.expect(t, "acquired 1", 10*time.Second)
+			c := startChild(t, "hold", "otherhost", param("DIR", dir), param("LEASE", lease.String()), param("SKEW", skews[0]))
+			c.Expect(t, "acquired 1", 10*time.Second)
 			skew, _ := time.ParseDuration(skews[1])
 			l := newTestLocker(t, dir, WithLeaseDuration(lease), WithClock(SkewedClock(skew)))
 			s, err := l.Status(context.Background())
@@ -280,7 +280,7 @@ func TestForeignHostExpiryUnderSkew(t *testing.T) {
 			require.ErrorIs(t, err, ErrHeld)
 
 			// Killed: only expiry frees it.
-			require.NoError(t, c.cmd.Process.Kill())
+			require.NoError(t, c.Process().Kill())
 			start := time.Now()
 			got, err := l.Acquire(context.Background())
 			require.NoError(t, err)
@@ -360,9 +360,9 @@ func TestLeaseLostSignalled(t *testing.T) {
 func TestBreak(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	c := startChild(t, "crash", "", "DIR="+dir, "LEASE=30s")
-	c.expect(t, "acquired 1", 10*time.Second)
-	require.NoError(t, c.cmd.Wait())
+	c := startChild(t, "crash", "", param("DIR", dir), param("LEASE", "30s"))
+	c.Expect(t, "acquired 1", 10*time.Second)
+	require.NoError(t, c.Wait(10*time.Second))
 	l := newTestLocker(t, dir)
 	_, err := l.Break(ctx, false)
 	require.NoError(t, err)

@@ -23,16 +23,16 @@ import (
 func TestStoppedHolderIsAliveThenExpires(t *testing.T) {
 	dir := t.TempDir()
 	const lease = 600 * time.Millisecond
-	c := startChild(t, "hold", "", "DIR="+dir, "LEASE="+lease.String())
-	c.expect(t, "acquired 1", 10*time.Second)
-	require.NoError(t, c.cmd.Process.Signal(syscall.SIGSTOP))
-	t.Cleanup(func() { _ = c.cmd.Process.Signal(syscall.SIGCONT) })
-	require.Eventually(t, func() bool { return procState(t, c.cmd.Process.Pid) == "T" }, 5*time.Second, time.Millisecond)
+	c := startChild(t, "hold", "", param("DIR", dir), param("LEASE", lease.String()))
+	c.Expect(t, "acquired 1", 10*time.Second)
+	require.NoError(t, c.Process().Signal(syscall.SIGSTOP))
+	t.Cleanup(func() { _ = c.Process().Signal(syscall.SIGCONT) })
+	require.Eventually(t, func() bool { return procState(t, c.Pid()) == "T" }, 5*time.Second, time.Millisecond)
 
 	l := newTestLocker(t, dir, WithLeaseDuration(lease))
 	_, err := l.TryAcquire(context.Background())
 	require.ErrorIs(t, err, ErrHeld, "a stopped holder is alive")
-	assert.Equal(t, "T", procState(t, c.cmd.Process.Pid), "the probe must not resume it")
+	assert.Equal(t, "T", procState(t, c.Pid()), "the probe must not resume it")
 
 	start := time.Now()
 	successor, err := l.Acquire(context.Background())
@@ -41,9 +41,9 @@ func TestStoppedHolderIsAliveThenExpires(t *testing.T) {
 	assert.GreaterOrEqual(t, waited, lease, "no takeover before the lease has expired")
 	assert.Equal(t, uint64(2), successor.Token())
 
-	require.NoError(t, c.cmd.Process.Signal(syscall.SIGCONT))
-	require.NoError(t, c.stdin.Close())
-	c.expect(t, "lost", 10*time.Second)
+	require.NoError(t, c.Process().Signal(syscall.SIGCONT))
+	require.NoError(t, c.CloseStdin())
+	c.Expect(t, "lost", 10*time.Second)
 	require.NoError(t, successor.Check(), "the old holder's release must not end the successor")
 	s, err := l.Status(context.Background())
 	require.NoError(t, err)

@@ -20,11 +20,11 @@ import (
 func TestUmaskFollowed(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.Chmod(dir, 0o777))
-	c := startChild(t, "hold", "", "DIR="+dir, "LEASE=300ms", "UMASK=0")
-	c.expect(t, "acquired 1", 10*time.Second)
+	c := startChild(t, "hold", "", param("DIR", dir), param("LEASE", "300ms"), param("UMASK", "0"))
+	c.Expect(t, "acquired 1", 10*time.Second)
 	time.Sleep(250 * time.Millisecond) // a few renewals: slots
-	require.NoError(t, c.stdin.Close())
-	c.expect(t, "released", 10*time.Second)
+	require.NoError(t, c.CloseStdin())
+	c.Expect(t, "released", 10*time.Second)
 
 	root := filepath.Join(dir, ".tguard-lease")
 	var seen int

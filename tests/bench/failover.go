@@ -35,7 +35,7 @@ func (b *bench) jobFailover() (*failoverResult, error) {
 }
 
 func (b *bench) failoverTrial(dir string, lease time.Duration) (float64, error) {
-	holder, err := startHold(b.self, dir, lease)
+	holder, err := startHold(dir, lease)
 	if err != nil {
 		return 0, err
 	}
@@ -51,7 +51,7 @@ func (b *bench) failoverTrial(dir string, lease time.Duration) (float64, error) 
 	if _, err := holder.expect("granted", 10*time.Second); err != nil {
 		return 0, err
 	}
-	waiter, err := startHold(b.self, dir, lease)
+	waiter, err := startHold(dir, lease)
 	if err != nil {
 		return 0, err
 	}
@@ -64,11 +64,11 @@ func (b *bench) failoverTrial(dir string, lease time.Duration) (float64, error) 
 	}
 	time.Sleep(5 * time.Millisecond)
 	t0 := monoNS()
-	if err := holder.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := holder.Process().Signal(syscall.SIGKILL); err != nil {
 		return 0, err
 	}
 	killed = true
-	go func() { _ = holder.cmd.Wait() }()
+	go func() { _ = holder.Wait(0) }()
 	got, err := waiter.expect("granted", lease+lease/2)
 	if err != nil {
 		return 0, err

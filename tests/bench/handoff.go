@@ -24,12 +24,12 @@ type handoffResult struct {
 func (b *bench) jobHandoff() (*handoffResult, error) {
 	dir := filepath.Join(b.work, "handoff")
 	lease := 30 * time.Second
-	a, err := startHold(b.self, dir, lease)
+	a, err := startHold(dir, lease)
 	if err != nil {
 		return nil, err
 	}
 	defer a.stop()
-	c, err := startHold(b.self, dir, lease)
+	c, err := startHold(dir, lease)
 	if err != nil {
 		return nil, err
 	}

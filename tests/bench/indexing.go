@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tguard/tguard/tests/helperproc"
 )
 
 // Job 1: indexing through the bridge against native Rust, A B A B ...
@@ -78,7 +80,11 @@ func (b *bench) runBridge(input string) (indexRun, error) {
 	dir := freshDir(b.work, "bridge-")
 	defer os.RemoveAll(dir)
 	var out struct{ Docs, Bad int }
-	r, err := runTimed(b.self, "helper", "bridge-index", "-index", dir, input)
+	cmd, err := helperproc.Command("bridge-index", helperproc.Param("INDEX", dir), helperproc.Param("INPUT", input))
+	if err != nil {
+		return indexRun{}, err
+	}
+	r, err := runTimedCmd(cmd)
 	if err == nil {
 		err = lastJSON(r.stdout, &out)
 	}

@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/tguard/tguard/tests/helperproc"
 )
 
 type config struct {
@@ -55,13 +57,7 @@ func (b *bench) logf(format string, a ...any) {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "helper" {
-		if err := runHelper(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "bench helper:", err)
-			os.Exit(1)
-		}
-		return
-	}
+	helperproc.Main(helperRoles)
 	var b bench
 	var keep bool
 	flag.BoolVar(&b.cfg.quick, "quick", false, "quick mode: a quarter of the corpus, fewer pairs and cycles (under 3 minutes)")

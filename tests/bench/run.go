@@ -22,7 +22,11 @@ type timedRun struct {
 }
 
 func runTimed(name string, args ...string) (timedRun, error) {
-	cmd := exec.Command(name, args...)
+	return runTimedCmd(exec.Command(name, args...))
+}
+
+func runTimedCmd(cmd *exec.Cmd) (timedRun, error) {
+	name, args := cmd.Path, cmd.Args[1:]
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()

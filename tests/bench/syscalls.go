@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,35 +11,38 @@ import (
 	"strings"
 
 	"github.com/tguard/tguard/lock"
+	"github.com/tguard/tguard/tests/helperproc"
 )
 
-// helperCycles runs n acquire+release cycles of the lock or of the floor,
-// for strace to count their system calls.
-func helperCycles(args []string) error {
-	fs := flag.NewFlagSet("cycles", flag.ContinueOnError)
-	dir := fs.String("dir", "", "folder")
-	kind := fs.String("kind", "lock", "lock or floor")
-	n := fs.Int("n", 0, "cycles")
-	record := fs.Int("record", 300, "floor record size")
-	if err := fs.Parse(args); err != nil {
+// helperCycles runs N acquire+release cycles of the lock or of the floor
+// (KIND) in the folder DIR (the floor's records RECORD bytes), for strace to
+// count their system calls.
+func helperCycles() error {
+	n, err := helperproc.IntValue("N", 0)
+	if err != nil {
 		return err
 	}
-	switch *kind {
+	record, err := helperproc.IntValue("RECORD", 300)
+	if err != nil {
+		return err
+	}
+	dir := helperproc.Value("DIR")
+	switch kind := helperproc.Value("KIND"); kind {
 	case "floor":
-		f := newFloor(*dir, *record)
-		for range *n {
+		f := newFloor(dir, record)
+		for range n {
 			if err := f.cycle(); err != nil {
 				return err
 			}
 		}
 	case "lock":
-		l, err := lock.New(*dir)
+		l, err := lock.New(dir)
 		if err != nil {
 			return err
 		}
 		defer l.Close()
 		ctx := context.Background()
-		for range *n {
+		for range n {
 			lease, err := l.Acquire(ctx)
 			if err != nil {
 				return err
@@ -50,7 +52,7 @@ func helperCycles(args []string) error {
 			}
 		}
 	default:
-		return fmt.Errorf("cycles: unknown kind %q", *kind)
+		return fmt.Errorf("cycles: unknown kind %q", kind)
 	}
 	return nil
 }
@@ -75,8 +77,12 @@ func (b *bench) countSyscalls(record int) (lockC, floorC *syscallCount, note str
 			dir := freshDir(b.work, "strace-")
 			defer os.RemoveAll(dir)
 			out := filepath.Join(b.work, "strace.out")
-			cmd := exec.Command("strace", "-f", "-c", "-o", out, b.self, "helper", "cycles",
-				"-dir", dir, "-kind", kind, "-n", strconv.Itoa(n), "-record", strconv.Itoa(record))
+			cmd, err := helperproc.Command("cycles", helperproc.Exe("strace", "-f", "-c", "-o", out, b.self),
+				helperproc.Param("DIR", dir), helperproc.Param("KIND", kind), helperproc.Param("N", strconv.Itoa(n)),
+				helperproc.Param("RECORD", strconv.Itoa(record)))
+			if err != nil {
+				return nil, err
+			}
 			if msg, err := cmd.CombinedOutput(); err != nil {
 				return nil, fmt.Errorf("strace: %w: %s", err, msg)
 			}

@@ -55,7 +55,7 @@ func TestKillHolder(t *testing.T) {
 				require.NotEqual(t, "granted", l.word, "the waiter was granted while the holder lived:\n%s", w.output())
 			}
 			killed := time.Now()
-			require.NoError(t, h.cmd.Process.Kill())
+			require.NoError(t, h.Process().Kill())
 			g2 := w.waitLine(t, "granted", lease+10*time.Second)
 			took := g2.at.Sub(killed)
 			t.Logf("FIGURE etcd_kill_holder case=%q lease=%v takeover_ms=%d", tc.name, lease, took.Milliseconds())
@@ -75,7 +75,7 @@ func TestKillOneMember(t *testing.T) {
 	srv := verifier.Start(t)
 	h := startHelper(t, "holder", holderEnv(c, "one-member-holder", lease)...)
 	h.waitLine(t, "granted", 30*time.Second)
-	var procs []*helperProc
+	var procs []helperProc
 	for i := 1; i <= 2; i++ {
 		procs = append(procs, startHelper(t, "loop", envAddr+"="+srv.Addr(), envID+"="+fmt.Sprintf("p%d", i),
 			envEndpoints+"="+c.endpoints(), envKey+"=one-member", envLease+"="+lease.String(), envFor+"=8s"))
@@ -199,7 +199,7 @@ func TestStalledHolderLetsGo(t *testing.T) {
 	assert.Greater(t, g2.n, g1.n)
 	assert.LessOrEqual(t, g2.at.Sub(lost.at), lease+expiryCheck, "the stalled holder's session must end a TTL after its lease")
 	select {
-	case <-h.done:
+	case <-h.Exited():
 		t.Fatalf("the stalled holder exited: %s", h.output())
 	default:
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tguard/tguard/lock"
+	"github.com/tguard/tguard/tests/helperproc"
 	"github.com/tguard/tguard/tests/testbin"
 	"github.com/tguard/tguard/tests/verifier"
 )
@@ -27,48 +28,35 @@ var (
 	testBin   string
 )
 
-// The environment of a re-executed helper.
+// The parameters of a re-executed helper (tests/helperproc): environment
+// variables, which tguard lock exec passes on.
 const (
-	envRole      = "TGUARD_ETCDTEST_ROLE" // loop or holder
-	envEndpoints = "TGUARD_ETCDTEST_ENDPOINTS"
-	envKey       = "TGUARD_ETCDTEST_KEY"
-	envLease     = "TGUARD_ETCDTEST_LEASE"
-	envCycles    = "TGUARD_ETCDTEST_CYCLES" // loop: cycles (0: until envFor)
-	envFor       = "TGUARD_ETCDTEST_FOR"    // loop: run for this long
-	envNoLock    = "TGUARD_ETCDTEST_NOLOCK" // loop: the control, without the lock
-	envStall     = "TGUARD_ETCDTEST_STALL"  // holder: WithStallTimeout
-	envStay      = "TGUARD_ETCDTEST_STAY"   // holder: 1 keeps the process alive after the loss
+	envEndpoints = helperproc.ParamPrefix + "ETCDTEST_ENDPOINTS"
+	envKey       = helperproc.ParamPrefix + "ETCDTEST_KEY"
+	envLease     = helperproc.ParamPrefix + "ETCDTEST_LEASE"
+	envCycles    = helperproc.ParamPrefix + "ETCDTEST_CYCLES" // loop: cycles (0: until envFor)
+	envFor       = helperproc.ParamPrefix + "ETCDTEST_FOR"    // loop: run for this long
+	envNoLock    = helperproc.ParamPrefix + "ETCDTEST_NOLOCK" // loop: the control, without the lock
+	envStall     = helperproc.ParamPrefix + "ETCDTEST_STALL"  // holder: WithStallTimeout
+	envStay      = helperproc.ParamPrefix + "ETCDTEST_STAY"   // holder: 1 keeps the process alive after the loss
 	// envAddr and envID are the loop's verifier and id (not verifier.EnvAddr,
-	// which makes a process a lock exec contender).
-	envAddr = "TGUARD_ETCDTEST_VERIFIER"
-	envID   = "TGUARD_ETCDTEST_ID"
+	// the lock exec contender's).
+	envAddr = helperproc.ParamPrefix + "ETCDTEST_VERIFIER"
+	envID   = helperproc.ParamPrefix + "ETCDTEST_ID"
 )
 
 func TestMain(m *testing.M) {
-	// A contender that tguard lock exec runs.
-	if code, ok := verifier.RunContender(); ok {
-		os.Exit(code)
-	}
-	switch os.Getenv(envRole) {
-	case "loop":
-		exit(loop())
-	case "holder":
-		exit(holder())
-	}
+	helperproc.Main(helperproc.Roles{
+		verifier.ContenderRole: verifier.Contend, // the command tguard lock exec runs
+		"loop":                 loop,
+		"holder":               holder,
+	})
 	var err error
 	if testBin, err = os.Executable(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	testbin.Main(m, &tguardBin, testbin.Tags("failpoints"))
-}
-
-func exit(err error) {
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s (pid %d): %v\n", os.Getenv(envRole), os.Getpid(), err)
-		os.Exit(1)
-	}
-	os.Exit(0)
 }
 
 func envDur(name string, def time.Duration) time.Duration {

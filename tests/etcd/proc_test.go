@@ -1,85 +1,46 @@
 package etcd_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tguard/tguard/tests/helperproc"
 )
 
-// helperProc is a re-executed test binary in one of the roles of TestMain.
-type helperProc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer // stdout and stderr
-	done chan struct{}
-	err  error
-}
-
-// lockedWriter serialises the writes of stdout and stderr into one buffer.
-type lockedWriter struct{ p *helperProc }
-
-func (w lockedWriter) Write(b []byte) (int, error) {
-	w.p.mu.Lock()
-	defer w.p.mu.Unlock()
-	return w.p.out.Write(b)
-}
+// helperProc is a re-executed test binary in one of the roles of TestMain
+// (tests/helperproc), or the CLI.
+type helperProc struct{ *helperproc.Proc }
 
 // startHelper starts this test binary in role with env; it is killed when t
 // ends if still running.
-func startHelper(t testing.TB, role string, env ...string) *helperProc {
+func startHelper(t testing.TB, role string, env ...string) helperProc {
 	t.Helper()
-	p := &helperProc{done: make(chan struct{})}
-	p.cmd = exec.Command(testBin, "-test.run=^$")
-	p.cmd.Env = append(append(os.Environ(), envRole+"="+role,
-		// A -race binary sleeps 1 s at exit by default.
-		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")), env...)
-	p.cmd.Stdout, p.cmd.Stderr = lockedWriter{p}, lockedWriter{p}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGCONT)
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	})
-	return p
+	// A -race binary sleeps 1 s at exit by default.
+	env = append(env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	return helperProc{helperproc.StartTest(t, role, helperproc.Env(env...))}
 }
 
-func (p *helperProc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
+// output is what the helper printed so far: its stdout, then its stderr.
+func (p helperProc) output() string {
+	out := strings.Join(p.Lines(), "\n")
+	if e := p.Stderr(); e != "" {
+		out += "\n" + e
+	}
+	return out
 }
 
 // wait waits for the exit, at most d, and returns the exit code (-1 for a
 // signal or a timeout).
-func (p *helperProc) wait(d time.Duration) int {
-	select {
-	case <-p.done:
-	case <-time.After(d):
-		_ = p.cmd.Process.Kill()
-		<-p.done
+func (p helperProc) wait(d time.Duration) int {
+	if err := p.Wait(d); errors.Is(err, helperproc.ErrTimeout) {
 		return -1
 	}
-	var ee *exec.ExitError
-	switch {
-	case p.err == nil:
-		return 0
-	case errors.As(p.err, &ee):
-		return ee.ExitCode()
-	}
-	return -1
+	return p.ExitCode()
 }
 
 // line is one "word n time" line of a holder.
@@ -91,11 +52,10 @@ type line struct {
 }
 
 // lines parses the holder lines printed so far.
-func (p *helperProc) lines() []line {
+func (p helperProc) lines() []line {
 	var out []line
-	sc := bufio.NewScanner(strings.NewReader(p.output()))
-	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), " ", 3)
+	for _, text := range p.Lines() {
+		f := strings.SplitN(text, " ", 3)
 		if len(f) < 2 {
 			continue
 		}
@@ -120,7 +80,7 @@ func (p *helperProc) lines() []line {
 }
 
 // waitLine waits until the helper printed a line starting with word.
-func (p *helperProc) waitLine(t testing.TB, word string, d time.Duration) line {
+func (p helperProc) waitLine(t testing.TB, word string, d time.Duration) line {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -133,13 +93,13 @@ func (p *helperProc) waitLine(t testing.TB, word string, d time.Duration) line {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("no %q line within %v; output:\n%s", word, d, p.output())
-		case <-p.done:
+		case <-p.Exited():
 			for _, l := range p.lines() {
 				if l.word == word {
 					return l
 				}
 			}
-			t.Fatalf("helper exited (%v) without a %q line; output:\n%s", p.err, word, p.output())
+			t.Fatalf("helper exited (%v) without a %q line; output:\n%s", p.Wait(10*time.Second), word, p.output())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

@@ -28,7 +28,7 @@ func envInt(name string, def int) int {
 // loops starts n loop helpers reporting to srv and waits for them.
 func loops(t *testing.T, srv *verifier.Server, c *cluster, key string, n, cycles int, noLock bool) {
 	t.Helper()
-	var procs []*helperProc
+	var procs []helperProc
 	for i := 1; i <= n; i++ {
 		env := []string{
 			envAddr + "=" + srv.Addr(), envID + "=" + fmt.Sprintf("p%d", i),
@@ -82,9 +82,9 @@ func TestVerifierOverEtcd(t *testing.T) {
 				for k := 0; k < cycles; k++ {
 					r := tguardBin.Command("lock", "exec", "--index", t.TempDir(), "--backend", "etcd",
 						"--etcd-key", "exec", "--lease", "5s", "--", testBin, "-test.run=^$").
-						With("TGUARD_ETCD_ENDPOINTS="+c.endpoints(),
-							verifier.EnvAddr+"="+srv.Addr(), verifier.EnvID+"="+id,
-							"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")).Run(t)
+						With(append(verifier.ContenderEnv(srv.Addr(), id),
+							"TGUARD_ETCD_ENDPOINTS="+c.endpoints(),
+							"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))...).Run(t)
 					if r.Code != 0 {
 						mu.Lock()
 						failures = append(failures, fmt.Sprintf("%s cycle %d: exit %d\n%s%s", id, k, r.Code, r.Stdout, r.Stderr))

@@ -21,21 +21,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tguard/tguard/tests/helperproc"
 	"github.com/tguard/tguard/tests/smbtest"
-)
-
-const (
-	agentEnv     = "TGUARD_SHARE_AGENT"      // set to the agent's name in an agent process
-	agentRootEnv = "TGUARD_SHARE_AGENT_ROOT" // the mount folder the agent works in
 )
 
 // callTimeout bounds every request to an agent.
 const callTimeout = 60 * time.Second
 
+// The agent is the helper role "agent" (tests/helperproc) with the
+// parameters NAME (its hostname) and ROOT (the mount folder it works in).
 func TestMain(m *testing.M) {
-	if name := os.Getenv(agentEnv); name != "" {
-		os.Exit(runAgent(name, os.Getenv(agentRootEnv)))
-	}
+	helperproc.Main(helperproc.Roles{"agent": runAgent})
 	os.Exit(m.Run())
 }
 
@@ -91,10 +87,10 @@ type agentState struct {
 	next    int
 }
 
-func runAgent(name, root string) int {
+func runAgent() error {
+	name, root := helperproc.Value("NAME"), helperproc.Value("ROOT")
 	if root == "" {
-		fmt.Fprintln(os.Stderr, "agent: no root")
-		return 2
+		return errors.New("no root")
 	}
 	st := &agentState{root: root, handles: map[int]*os.File{}}
 	in := bufio.NewScanner(os.Stdin)
@@ -104,8 +100,7 @@ func runAgent(name, root string) int {
 	for in.Scan() {
 		var req Req
 		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
-			fmt.Fprintf(os.Stderr, "agent %s: bad request: %v\n", name, err)
-			return 2
+			return fmt.Errorf("agent %s: bad request: %w", name, err)
 		}
 		if req.At != 0 {
 			waitUntilWall(req.At)
@@ -113,16 +108,16 @@ func runAgent(name, root string) int {
 		resp := st.do(req)
 		resp.ID = req.ID
 		if err := enc.Encode(resp); err != nil {
-			return 2
+			return err
 		}
 		if err := out.Flush(); err != nil {
-			return 2
+			return err
 		}
 	}
 	for _, f := range st.handles {
 		f.Close()
 	}
-	return 0
+	return in.Err()
 }
 
 // waitUntilWall sleeps, then spins for the last stretch, until the wall clock
@@ -486,56 +481,37 @@ type agentProc struct {
 	Name  string // hostname in its UTS namespace
 	Mount string
 
-	t       testing.TB // the test that started it
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	stderr  *lockedBuffer
-	wmu     sync.Mutex
+	proc    *helperproc.Proc
 	mu      sync.Mutex
 	nextID  int
 	pending map[int]chan Resp
 	dead    chan struct{}
+	readErr error // why readLoop stopped, once dead is closed
 }
 
 // StartAgent re-executes the test binary as an agent on mount, in its own UTS
 // namespace with the given hostname; stopped by t.Cleanup.
 func StartAgent(t testing.TB, hostname, mount string) *Agent {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatalf("os.Executable: %v", err)
-	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), agentEnv+"="+hostname, agentRootEnv+"="+mount)
-	smbtest.OtherHost(hostname, cmd)
-	a := &agentProc{Name: hostname, Mount: mount, t: t, cmd: cmd, stderr: &lockedBuffer{},
-		pending: map[int]chan Resp{}, dead: make(chan struct{})}
-	cmd.Stderr = a.stderr
-	a.stdin, err = cmd.StdinPipe()
-	if err != nil {
-		t.Fatalf("agent %s: %v", hostname, err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatalf("agent %s: %v", hostname, err)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("agent %s: start: %v", hostname, err)
-	}
-	go a.readLoop(stdout)
-	t.Cleanup(a.stop)
+	a := &agentProc{Name: hostname, Mount: mount, pending: map[int]chan Resp{}, dead: make(chan struct{})}
+	a.proc = helperproc.StartTest(t, "agent", helperproc.Param("NAME", hostname), helperproc.Param("ROOT", mount),
+		helperproc.Prepare(func(cmd *exec.Cmd) { smbtest.OtherHost(hostname, cmd) }),
+		helperproc.Grace(5*time.Second))
+	go a.readLoop()
 	return &Agent{agentProc: a, t: t}
 }
 
-func (a *agentProc) readLoop(stdout io.Reader) {
+func (a *agentProc) readLoop() {
 	defer close(a.dead)
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 8<<20)
-	for sc.Scan() {
+	for {
+		line, err := a.proc.Line(0)
+		if err != nil {
+			a.readErr = err
+			return
+		}
 		var r Resp
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			fmt.Fprintf(a.stderr, "bad reply %q: %v\n", sc.Text(), err)
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			a.readErr = fmt.Errorf("bad reply %q: %w", line, err)
 			return
 		}
 		a.mu.Lock()
@@ -545,21 +521,6 @@ func (a *agentProc) readLoop(stdout io.Reader) {
 		if ch != nil {
 			ch <- r
 		}
-	}
-}
-
-func (a *agentProc) stop() {
-	a.stdin.Close()
-	done := make(chan struct{})
-	go func() { a.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = a.cmd.Process.Kill()
-		<-done
-	}
-	if a.t.Failed() && a.stderr.Len() > 0 {
-		a.t.Logf("agent %s stderr:\n%s", a.Name, a.stderr.String())
 	}
 }
 
@@ -582,11 +543,8 @@ func (a *Agent) Go(req Req) *Pending {
 	if err != nil {
 		a.t.Fatalf("agent %s: %v", a.Name, err)
 	}
-	a.wmu.Lock()
-	_, err = a.stdin.Write(append(line, '\n'))
-	a.wmu.Unlock()
-	if err != nil {
-		a.t.Fatalf("agent %s: send %s: %v (stderr: %s)", a.Name, req.Op, err, a.stderr.String())
+	if err := a.proc.Send(string(line)); err != nil {
+		a.t.Fatalf("agent %s: %s: %v (stderr: %s)", a.Name, req.Op, err, a.proc.Stderr())
 	}
 	return &Pending{a: a, req: req, ch: ch}
 }
@@ -606,7 +564,7 @@ func (p *Pending) Wait() Resp {
 			return r
 		default:
 		}
-		p.a.t.Fatalf("agent %s died during %s %s (stderr: %s)", p.a.Name, p.req.Op, p.req.Path, p.a.stderr.String())
+		p.a.t.Fatalf("agent %s died during %s %s: %v", p.a.Name, p.req.Op, p.req.Path, p.a.readErr)
 	case <-time.After(timeout):
 		p.a.t.Fatalf("agent %s: %s %s took more than %v", p.a.Name, p.req.Op, p.req.Path, timeout)
 	}
@@ -634,29 +592,6 @@ func Race(a, b *Agent, reqA, reqB Req) (Resp, Resp) {
 	pa := a.Go(reqA)
 	pb := b.Go(reqB)
 	return pa.Wait(), pb.Wait()
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *lockedBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
 }
 
 // counts renders a histogram like "EEXIST:199,ENOENT:1".

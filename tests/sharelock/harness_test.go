@@ -160,12 +160,9 @@ func (e *env) start(t *testing.T, addr string, c contender) *proc {
 	} else {
 		cmd = exec.Command(contenderCmd[0], contenderCmd[1:]...)
 	}
-	env := []string{
-		verifier.EnvAddr + "=" + addr,
-		verifier.EnvID + "=" + c.id,
-		verifier.EnvHoldMin + "=" + c.holdMin.String(),
-		verifier.EnvHoldMax + "=" + c.holdMax.String(),
-	}
+	env := append(verifier.ContenderEnv(addr, c.id),
+		verifier.EnvHoldMin+"="+c.holdMin.String(),
+		verifier.EnvHoldMax+"="+c.holdMax.String())
 	if c.index == "" {
 		env = append(env, verifier.EnvToken+"="+strconv.FormatUint(c.fakeToken, 10))
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/tguard/tguard/tests/helperproc"
 	"github.com/tguard/tguard/tests/smbtest"
 	"github.com/tguard/tguard/tests/testbin"
 	"github.com/tguard/tguard/tests/verifier"
@@ -19,9 +20,7 @@ var (
 
 func TestMain(m *testing.M) {
 	// A contender: the command a tguard lock exec runs.
-	if code, ok := verifier.RunContender(); ok {
-		os.Exit(code)
-	}
+	helperproc.Main(helperproc.Roles{verifier.ContenderRole: verifier.Contend})
 	var err error
 	if testBin, err = os.Executable(); err != nil {
 		fmt.Fprintf(os.Stderr, "sharelock: %v\n", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,19 +15,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tguard/tguard/lock"
+	"github.com/tguard/tguard/tests/helperproc"
 	"github.com/tguard/tguard/tests/smbtest"
 )
 
-// helperEnv makes the test binary a helper process: "hold DIR" takes the
-// lease on DIR and exits without releasing it (a crashed holder), "judge
-// DIR" reports what this host can tell about the holder and tries once to
-// take the lease.
-const helperEnv = "SMBTEST_HELPER"
-
+// The test binary's helper roles (tests/helperproc), on the lease folder
+// DIR: "hold" takes the lease and exits without releasing it (a crashed
+// holder), "judge" reports what this host can tell about the holder and
+// tries once to take the lease.
 func TestMain(m *testing.M) {
-	if h := os.Getenv(helperEnv); h != "" {
-		os.Exit(runHelper(h))
-	}
+	helperproc.Main(helperproc.Roles{"hold": roleHold, "judge": roleJudge})
 	os.Exit(m.Run())
 }
 
@@ -38,40 +34,51 @@ type verdict struct {
 	Error   string `json:"error,omitempty"`
 }
 
-func runHelper(h string) int {
-	op, dir, _ := strings.Cut(h, " ")
-	l, err := lock.New(dir, lock.WithLeaseDuration(30*time.Second))
+func helperLocker() (*lock.Locker, error) {
+	return lock.New(helperproc.Value("DIR"), lock.WithLeaseDuration(30*time.Second))
+}
+
+func roleHold() error {
+	l, err := helperLocker()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
+	}
+	_, err = l.TryAcquire(context.Background())
+	return err // never released
+}
+
+func roleJudge() error {
+	l, err := helperLocker()
+	if err != nil {
+		return err
 	}
 	ctx := context.Background()
-	switch op {
-	case "hold":
-		if _, err := l.TryAcquire(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return 0 // never released
-	case "judge":
-		var v verdict
-		s, err := l.Status(ctx)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		v.Dead = s.Dead
-		if lease, err := l.TryAcquire(ctx); err == nil {
-			v.Granted = true
-			_ = lease.Release(ctx)
-		} else if !errors.Is(err, lock.ErrHeld) {
-			v.Error = err.Error()
-		}
-		_ = json.NewEncoder(os.Stdout).Encode(v)
-		return 0
+	var v verdict
+	s, err := l.Status(ctx)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(os.Stderr, "unknown helper %q\n", h)
-	return 1
+	v.Dead = s.Dead
+	if lease, err := l.TryAcquire(ctx); err == nil {
+		v.Granted = true
+		_ = lease.Release(ctx)
+	} else if !errors.Is(err, lock.ErrHeld) {
+		v.Error = err.Error()
+	}
+	return json.NewEncoder(os.Stdout).Encode(v)
+}
+
+// onHost runs role on the lease folder dir on the simulated host (the real
+// one if host is "").
+func onHost(t *testing.T, role, host, dir string) *exec.Cmd {
+	t.Helper()
+	opts := []helperproc.Option{helperproc.Param("DIR", dir)}
+	if host != "" {
+		opts = append(opts, helperproc.Prepare(func(cmd *exec.Cmd) { smbtest.OtherHost(host, cmd) }))
+	}
+	cmd, err := helperproc.Command(role, opts...)
+	require.NoError(t, err)
+	return cmd
 }
 
 // hostView is what a process sees of the host it runs on.
@@ -155,18 +162,10 @@ func TestOtherHostIdentity(t *testing.T) {
 	// Death verdicts (lock/, with the host nonce): a holder of host a that
 	// exited without releasing is proved dead on host a only.
 	dir := t.TempDir()
-	hold := exec.Command(os.Args[0])
-	hold.Env = append(os.Environ(), helperEnv+"=hold "+dir)
-	smbtest.OtherHost(a, hold)
-	out, err := hold.CombinedOutput()
+	out, err := onHost(t, "hold", a, dir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	judge := func(host string) verdict {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), helperEnv+"=judge "+dir)
-		if host != "" {
-			smbtest.OtherHost(host, cmd)
-		}
-		out, err := cmd.Output()
+		out, err := onHost(t, "judge", host, dir).Output()
 		require.NoError(t, err, "%s", out)
 		var v verdict
 		require.NoError(t, json.Unmarshal(out, &v), "%s", out)

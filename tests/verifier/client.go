@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tguard/tguard/tests/helperproc"
 )
 
 // ReplyTimeout bounds how long a client waits for the server's echo.
@@ -64,51 +66,52 @@ func (c *Client) send(kind, id string, token uint64) error {
 	return nil
 }
 
-// Environment of a contender process (see RunContender).
+// The contender role (tests/helperproc): the command that tguard lock exec
+// runs reports its grant and release to a Server. Its parameters are
+// environment variables, so that they pass through tguard lock exec.
 const (
-	// EnvAddr is the server's address; a process with it set is a contender.
-	EnvAddr = "TGUARD_VERIFIER_ADDR"
+	// ContenderRole is the contender's role name; a program that plays it
+	// has it in the helperproc.Roles it gives helperproc.Main.
+	ContenderRole = "verifier-contender"
+	// EnvAddr is the server's address.
+	EnvAddr = helperproc.ParamPrefix + "VERIFIER_ADDR"
 	// EnvID is the contender's id (no white space).
-	EnvID = "TGUARD_VERIFIER_ID"
+	EnvID = helperproc.ParamPrefix + "VERIFIER_ID"
 	// EnvToken is the token to report when TGUARD_FENCING_TOKEN is not set
 	// (a contender run without the lock, for a control).
-	EnvToken = "TGUARD_VERIFIER_TOKEN"
+	EnvToken = helperproc.ParamPrefix + "VERIFIER_TOKEN"
 	// EnvHoldMin and EnvHoldMax bound the time the contender holds between
 	// "acquired" and "released" (uniformly random; defaults 0 and 2ms).
-	EnvHoldMin = "TGUARD_VERIFIER_HOLD_MIN"
-	EnvHoldMax = "TGUARD_VERIFIER_HOLD_MAX"
+	EnvHoldMin = helperproc.ParamPrefix + "VERIFIER_HOLD_MIN"
+	EnvHoldMax = helperproc.ParamPrefix + "VERIFIER_HOLD_MAX"
 	// FencingTokenEnv is what tguard lock exec gives its command.
 	FencingTokenEnv = "TGUARD_FENCING_TOKEN"
 )
 
-// RunContender is the whole life of a contender process whose environment
-// has EnvAddr: report "acquired" with the token from TGUARD_FENCING_TOKEN
-// (or EnvToken), hold for a random time, report "released", and return the
-// exit code (0, or 1 with a message on stderr). ok is false, and nothing is
-// done, when EnvAddr is not set. Use it first thing in a test binary's
-// TestMain:
-//
-//	if code, ok := verifier.RunContender(); ok {
-//		os.Exit(code)
-//	}
-func RunContender() (code int, ok bool) {
-	addr := os.Getenv(EnvAddr)
-	if addr == "" {
-		return 0, false
-	}
-	if err := contend(addr); err != nil {
-		fmt.Fprintf(os.Stderr, "contender %s (pid %d): %v\n", os.Getenv(EnvID), os.Getpid(), err)
-		return 1, true
-	}
-	return 0, true
+// ContenderEnv is the environment that makes a process (started by tguard
+// lock exec) the contender id reporting to the server at addr.
+func ContenderEnv(addr, id string) []string {
+	return []string{helperproc.RoleEnv + "=" + ContenderRole, EnvAddr + "=" + addr, EnvID + "=" + id}
 }
 
-func contend(addr string) error {
-	parent := os.Getppid()
+// Contend is the whole life of a contender: report "acquired" with the
+// token from TGUARD_FENCING_TOKEN (or EnvToken), hold for a random time,
+// report "released". Register it with helperproc.Main in TestMain:
+//
+//	helperproc.Main(helperproc.Roles{verifier.ContenderRole: verifier.Contend})
+func Contend() error {
 	id := os.Getenv(EnvID)
 	if id == "" {
 		id = "pid" + strconv.Itoa(os.Getpid())
 	}
+	if err := contend(id); err != nil {
+		return fmt.Errorf("contender %s: %w", id, err)
+	}
+	return nil
+}
+
+func contend(id string) error {
+	parent := os.Getppid()
 	tokenText := os.Getenv(FencingTokenEnv)
 	if tokenText == "" {
 		tokenText = os.Getenv(EnvToken)
@@ -131,7 +134,7 @@ func contend(addr string) error {
 	if holdMax < holdMin {
 		holdMax = holdMin
 	}
-	c, err := Dial(addr)
+	c, err := Dial(os.Getenv(EnvAddr))
 	if err != nil {
 		return err
 	}

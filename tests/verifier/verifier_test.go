@@ -13,13 +13,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/tests/helperproc"
 )
 
 func TestMain(m *testing.M) {
 	// The test binary re-executed as a contender (TestRunContender).
-	if code, ok := RunContender(); ok {
-		os.Exit(code)
-	}
+	helperproc.Main(helperproc.Roles{ContenderRole: Contend})
 	os.Exit(m.Run())
 }
 
@@ -215,25 +215,18 @@ func TestAwaitAndRecord(t *testing.T) {
 	assert.Contains(t, s.Context(2, 1), "=> #2")
 }
 
-// RunContender in a real process: the test binary re-executed.
+// The contender role in a real process: the test binary re-executed.
 func TestRunContender(t *testing.T) {
 	s := Start(t)
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	run := func(env ...string) (string, error) {
-		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), EnvAddr+"="+s.Addr())
-		cmd.Env = append(cmd.Env, env...)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+	run := func(id string, env ...string) error {
+		p := helperproc.StartTest(t, ContenderRole, helperproc.Env(ContenderEnv(s.Addr(), id)...), helperproc.Env(env...))
+		return p.Wait(time.Minute)
 	}
-	out, err := run(EnvID+"=p1", FencingTokenEnv+"=11", EnvHoldMin+"=20ms", EnvHoldMax+"=20ms")
-	require.NoError(t, err, out)
-	out, err = run(EnvID+"=p2", EnvToken+"=12")
-	require.NoError(t, err, out)
-	out, err = run(EnvID + "=p3") // no token
+	require.NoError(t, run("p1", FencingTokenEnv+"=11", EnvHoldMin+"=20ms", EnvHoldMax+"=20ms"))
+	require.NoError(t, run("p2", EnvToken+"=12"))
+	err := run("p3") // no token
 	require.Error(t, err)
-	assert.Contains(t, out, "neither TGUARD_FENCING_TOKEN nor TGUARD_VERIFIER_TOKEN is set")
+	assert.Contains(t, err.Error(), "contender p3: neither TGUARD_FENCING_TOKEN nor TGUARD_HELPER_VERIFIER_TOKEN is set")
 
 	ev := s.Events()
 	require.Len(t, ev, 4)
@@ -289,7 +282,7 @@ func TestContenderLeavesWithItsParent(t *testing.T) {
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	sh := exec.Command("sh", "-c", `"$0" -test.run='^$' & echo $!; wait`, exe)
-	sh.Env = append(os.Environ(), EnvAddr+"="+s.Addr(), EnvID+"=orphan", EnvToken+"=3", EnvHoldMin+"=30s", EnvHoldMax+"=30s")
+	sh.Env = append(append(os.Environ(), ContenderEnv(s.Addr(), "orphan")...), EnvToken+"=3", EnvHoldMin+"=30s", EnvHoldMax+"=30s")
 	out, err := sh.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, sh.Start())

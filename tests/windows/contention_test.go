@@ -69,8 +69,8 @@ func contend(t *testing.T, linuxDir, winDir string, cycles int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			env := []string{verifier.EnvAddr + "=" + srv.Addr(), verifier.EnvID + "=" + id,
-				verifier.EnvHoldMin + "=20ms", verifier.EnvHoldMax + "=100ms"}
+			env := append(verifier.ContenderEnv(srv.Addr(), id),
+				verifier.EnvHoldMin+"=20ms", verifier.EnvHoldMax+"=100ms")
 			dir := linuxDir
 			if s.name == "windows" {
 				dir = winDir
@@ -115,8 +115,8 @@ func TestCrossPlatformContentionControl(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			env := []string{verifier.EnvAddr + "=" + srv.Addr(), verifier.EnvID + "=" + id,
-				verifier.EnvToken + "=1", verifier.EnvHoldMin + "=2s", verifier.EnvHoldMax + "=2s"}
+			env := append(verifier.ContenderEnv(srv.Addr(), id),
+				verifier.EnvToken+"=1", verifier.EnvHoldMin+"=2s", verifier.EnvHoldMax+"=2s")
 			cmd := exec.CommandContext(ctx, contenderLinux)
 			if s == "windows" {
 				cmd = exec.CommandContext(ctx, "wine", winPath(contenderWin))
@@ -163,7 +163,7 @@ func TestCrossPlatformKilledHolderTakenOverByExpiry(t *testing.T) {
 			waitForFiles(t, []string{beat}, 30*time.Second)
 
 			srv := verifier.Start(t)
-			w := waiter.exec(ctx, dir, []string{verifier.EnvAddr + "=" + srv.Addr(), verifier.EnvID + "=waiter"},
+			w := waiter.exec(ctx, dir, verifier.ContenderEnv(srv.Addr(), "waiter"),
 				"--lease", lease.String(), "--wait", "60s")
 			var wout safeBuffer
 			w.Stdout, w.Stderr = &wout, &wout

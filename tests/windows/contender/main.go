@@ -1,7 +1,7 @@
 // Command contender is the command that tests/windows runs under
-// "tguard lock exec", built for Linux and for Windows: with
-// TGUARD_VERIFIER_ADDR set it reports its grant to the proof harness's
-// verifier (tests/verifier); with TGUARD_HEARTBEAT set it instead touches
+// "tguard lock exec", built for Linux and for Windows: in the helper role
+// verifier.ContenderRole (tests/helperproc) it reports its grant to the
+// proof harness's verifier (tests/verifier); with TGUARD_HEARTBEAT set it touches
 // that file every 50 ms until killed, and starts a copy of itself that
 // touches the file named by TGUARD_HEARTBEAT_CHILD, so a test can see
 // whether the command and what it started are still running.
@@ -14,16 +14,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tguard/tguard/tests/helperproc"
 	"github.com/tguard/tguard/tests/verifier"
 )
 
 func main() {
-	if code, ok := verifier.RunContender(); ok {
-		os.Exit(code)
-	}
+	helperproc.Main(helperproc.Roles{verifier.ContenderRole: verifier.Contend})
 	beat := os.Getenv("TGUARD_HEARTBEAT")
 	if beat == "" {
-		fmt.Fprintln(os.Stderr, "contender: set TGUARD_VERIFIER_ADDR or TGUARD_HEARTBEAT")
+		fmt.Fprintln(os.Stderr, "contender: set the helper role or TGUARD_HEARTBEAT")
 		os.Exit(2)
 	}
 	if child := os.Getenv("TGUARD_HEARTBEAT_CHILD"); child != "" {
