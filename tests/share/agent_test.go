@@ -277,7 +277,7 @@ func (st *agentState) do(req Req) (r Resp) {
 			time.Sleep(req.Delay)
 		}
 
-	case "wait_read": // read Path until it equals Data; count reads equal to Old (stale) and others (torn)
+	case "wait_read": // read Path until it equals Data; count reads equal to Old (stale), cut short (partial) and others (torn)
 		deadline := time.Now().Add(timeout)
 		for {
 			data, err := os.ReadFile(st.p(req.Path))
@@ -291,6 +291,8 @@ func (st *agentState) do(req Req) (r Resp) {
 				r.OK = true
 			case bytes.Equal(data, req.Old):
 				r.Stale++
+			case shortRead(data):
+				r.Partial++
 			default:
 				r.Torn++
 				if r.Torn == 1 {
@@ -393,7 +395,7 @@ func (st *agentState) do(req Req) (r Resp) {
 			time.Sleep(req.Delay)
 		}
 
-	case "read_loop": // read Path for Timeout; classify each read as ok (a complete record), torn or an errno
+	case "read_loop": // read Path for Timeout; classify each read as ok (a complete record), short, torn or an errno
 		r.Counts = map[string]int{}
 		deadline := time.Now().Add(timeout)
 		for time.Now().Before(deadline) {
@@ -404,6 +406,8 @@ func (st *agentState) do(req Req) (r Resp) {
 				r.Counts[errnoName(err)]++
 			case validRecord(data):
 				r.Counts["ok"]++
+			case shortRead(data):
+				r.Counts["short"]++
 			default:
 				r.Counts["torn"]++
 				if r.Data == nil {
