@@ -221,6 +221,49 @@ func withoutEnv(env []string, keys ...string) []string {
 // kill sends SIGKILL to the process's whole group (tguard and its command).
 func (p *proc) kill() { _ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) }
 
+// groupDead waits up to timeout until every process of process group pgid
+// is a zombie or gone (as the lock judges a holder dead), and reports
+// whether that happened.
+func groupDead(pgid int, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if !groupHasLiving(pgid) {
+			return true
+		}
+	}
+	return false
+}
+
+// groupHasLiving reports whether a process of group pgid is neither a
+// zombie nor gone, from /proc/<pid>/stat ("pid (comm) state ppid pgrp ...").
+func groupHasLiving(pgid int) bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return true
+	}
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		if f[0] != "Z" && f[0] != "X" {
+			return true
+		}
+	}
+	return false
+}
+
 // stop kills the group if the process still runs and waits for it.
 func (p *proc) stop() {
 	select {

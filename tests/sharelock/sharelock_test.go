@@ -299,7 +299,11 @@ func (e *env) deadHolderRound(t *testing.T, srv *verifier.Server, index string, 
 	}
 	r.killedAt = time.Now()
 	holder.kill()
-	<-holder.done
+	// The lock counts a zombie as dead (it can never write again), so a
+	// waiter on this host may take over before the harness reaps the
+	// holder: the release is recorded once every process of the holder's
+	// group is a zombie or gone, not when Wait returns.
+	require.True(t, groupDead(holder.cmd.Process.Pid, 10*time.Second), "round %d: the killed holder's group did not die", round)
 	// The holder cannot say it is gone; the test says it, in the true
 	// order: after its death, before any waiter may legitimately hold.
 	assert.Equal(t, fmt.Sprintf("released %s %d", holder.id, r.holderToken),
@@ -313,6 +317,7 @@ func (e *env) deadHolderRound(t *testing.T, srv *verifier.Server, index string, 
 			t.Logf("log of %s:\n%s", w.id, w.log())
 		}
 	}
+	<-holder.done
 	assert.Equal(t, -1, holder.exitCode(), "the holder was killed by a signal")
 	r.holder, r.waiters = holder, ws
 
