@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/tests/prereq"
 )
 
 // Multi-process tests re-execute this test binary as a contender, as Go's
@@ -175,9 +177,7 @@ func startChild(t *testing.T, mode, hostname string, env ...string) *child {
 		if runtime.GOOS != "linux" {
 			t.Skip("another hostname needs a Linux UTS namespace (unshare -u)")
 		}
-		if os.Geteuid() != 0 {
-			t.Skip("another hostname needs unshare -u, which needs root")
-		}
+		prereq.Root(t, "give a helper another hostname (unshare -u)")
 		cmd = exec.Command("unshare", "-u", "sh", "-c", `hostname "$0" && exec "$@"`, hostname, exe)
 	} else {
 		cmd = exec.Command(exe)

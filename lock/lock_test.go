@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/tests/prereq"
 )
 
 func newTestLocker(t *testing.T, dir string, opts ...Option) *Locker {
@@ -420,9 +422,7 @@ func TestBadEnvironments(t *testing.T) {
 	// besides it. The attempt must fail without leaving a generation that
 	// nobody can read, which the next holder would have to wait out.
 	t.Run("no inode left for the owner record", func(t *testing.T) {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root to mount a tmpfs")
-		}
+		prereq.Root(t, "mount a tmpfs")
 		dir := t.TempDir()
 		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=64", "tmpfs", dir).CombinedOutput(); err != nil {
 			t.Skipf("cannot mount a tmpfs here: %v %s", err, out)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/prereq"
 	"github.com/tguard/tguard/tests/testbin"
 )
 
@@ -90,6 +91,9 @@ func flushAll(t *testing.T, ix, journal string, want int) {
 // contents are in the journal by then: flush applies them all after the
 // files are gone.
 func TestInterruptIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("indexes $GOROOT/src until interrupted: not under -short")
+	}
 	src := goSources(t)
 	ix := filepath.Join(t.TempDir(), "index")
 	journal := filepath.Join(t.TempDir(), "j.db")
@@ -117,6 +121,7 @@ func TestInterruptIndex(t *testing.T) {
 // Ctrl-C while flush applies the Go sources: nothing half-done is
 // committed, the lease is free at once, and the next flush applies all.
 func TestInterruptFlush(t *testing.T) {
+	prereq.Long(t, "journals and flushes all of $GOROOT/src")
 	src := goSources(t)
 	ix := filepath.Join(t.TempDir(), "index")
 	journal := filepath.Join(t.TempDir(), "j.db")

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/tguard/tguard/tests/prereq"
 	"github.com/tguard/tguard/tests/testbin"
 )
 
@@ -30,13 +31,15 @@ import (
 // last one on disk bounds when that process last ran.
 
 // beats is the shell body of a command: a grandchild writes grand.hb, the
-// command writes child.hb; each records its pid (*.pid) and, if it gets
-// SIGTERM, the time of each in *.term (and goes on: it ignores SIGTERM).
+// command writes child.hb (appending: "> file" would truncate it first, and
+// a kill between truncating and writing would leave no beat at all); each
+// records its pid (*.pid) and, if it gets SIGTERM, the time of each in
+// *.term (and goes on: it ignores SIGTERM).
 const beats = `
 sh -c 'trap "date +%s%N >> grand.term" TERM; echo $$ > grand.pid
-while :; do date +%s%N > grand.hb; sleep 0.05; done' &
+while :; do date +%s%N >> grand.hb; sleep 0.05; done' &
 trap 'date +%s%N >> child.term' TERM; echo $$ > child.pid
-while :; do date +%s%N > child.hb; sleep 0.05; done
+while :; do date +%s%N >> child.hb; sleep 0.05; done
 `
 
 var beatFiles = []string{"child.hb", "grand.hb"}
@@ -162,8 +165,7 @@ func stamps(t *testing.T, path string) []time.Time {
 	return ts
 }
 
-// lastBeat is the time of the heartbeat in path, read until a whole one is
-// there (date's "> file" truncates before it writes).
+// lastBeat is the time of the last heartbeat in path, waiting for the first.
 func lastBeat(t *testing.T, path string) time.Time {
 	t.Helper()
 	var ts []time.Time
@@ -271,6 +273,7 @@ func TestLockExecLostLeaseKillsCommandBeforeDeadline(t *testing.T) {
 // SIGTERM lease/20 before it and SIGKILL lease/40 before it; tguard exits
 // 76. Not at the first failed renewal: a renewal may still go through.
 func TestLockExecUnrenewedLeaseKillsCommandBeforeDeadline(t *testing.T) {
+	prereq.Root(t, "make a folder immutable (chattr +i)")
 	const lease = 3 * time.Second
 	work := t.TempDir()
 	ix := filepath.Join(work, "ix")
