@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,9 +22,12 @@ import (
 
 var interruptedRe = regexp.MustCompile("interrupted: ([0-9]+) documents journaled; `tguard flush --index (.+)` applies them")
 
-// goSources is $GOROOT/src: thousands of files, slow enough to interrupt.
+// goSources is $GOROOT/src (of the go command that builds tguard, as
+// testbin does): thousands of files, slow enough to interrupt.
 func goSources(t *testing.T) string {
-	src := filepath.Join(runtime.GOROOT(), "src")
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	require.NoError(t, err)
+	src := filepath.Join(strings.TrimSpace(string(goroot)), "src")
 	if _, err := os.Stat(src); err != nil {
 		t.Skipf("no Go sources: %v", err)
 	}
