@@ -27,6 +27,9 @@ import (
 // under make test (tests/prereq).
 func etcdBin(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs etcd servers: not under -short")
+	}
 	p, err := exec.LookPath("etcd")
 	if err != nil {
 		prereq.Missing(t, "needs an etcd server on PATH (package etcd-server): make deps")

@@ -164,9 +164,13 @@ func Available() error {
 }
 
 // Need skips t with Available's one-line reason on a machine that cannot run
-// a share, or fails it under make test (prereq.RequireAllEnv).
+// a share, or fails it under make test (prereq.RequireAllEnv). -short skips
+// it too: a share takes seconds to start and one runs at a time.
 func Need(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a Samba share: not under -short")
+	}
 	if err := Available(); err != nil {
 		prereq.Missing(t, "%v", err)
 	}
