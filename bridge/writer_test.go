@@ -257,6 +257,9 @@ func TestWriterOutlivesIndexHandle(t *testing.T) {
 
 // Searches, stats, deadline updates and Close race with adds and commits.
 func TestConcurrentSearchDuringWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("searches during many commits: not under -short")
+	}
 	if runtime.GOOS == "windows" && os.Getenv("WINEPREFIX") != "" {
 		// Windows replaces an open meta.json only with a POSIX-semantics
 		// rename (Rust's fs::rename tries one first); Wine 8 has none.

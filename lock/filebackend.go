@@ -224,10 +224,9 @@ func (b *fileBackend) declare(lease time.Duration) error {
 	return nil
 }
 
-// errRaced means another process changed the lease between our reading and
-// our mkdir; the attempt is reported as held and the caller reads again.
-var errRaced = errors.New("lease changed while taking it")
-
+// raced: another process changed the lease between our reading and our
+// mkdir (errRaced in the model); the attempt is reported as held and the
+// caller reads again.
 func (b *fileBackend) raced(v view, lease time.Duration) error {
 	b.watching = false
 	return &HeldError{Holder: b.status(v, lease)}

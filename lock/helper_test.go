@@ -12,6 +12,7 @@ import (
 
 	"github.com/tguard/tguard/tests/helperproc"
 	"github.com/tguard/tguard/tests/verifier"
+	"github.com/tguard/tguard/tests/prereq"
 )
 
 // Multi-process tests re-execute this test binary as a contender, as Go's
@@ -165,9 +166,7 @@ func startChild(t *testing.T, role, hostname string, opts ...helperproc.Option) 
 		if runtime.GOOS != "linux" {
 			t.Skip("another hostname needs a Linux UTS namespace (unshare -u)")
 		}
-		if os.Geteuid() != 0 {
-			t.Skip("another hostname needs unshare -u, which needs root")
-		}
+		prereq.Root(t, "give a helper another hostname (unshare -u)")
 		opts = append(opts, helperproc.Prepare(otherHostname(hostname)))
 	}
 	return helperproc.StartTest(t, role, opts...)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/tests/prereq"
 )
 
 func newTestLocker(t *testing.T, dir string, opts ...Option) *Locker {
@@ -260,6 +262,9 @@ func TestJudgeHolder(t *testing.T) {
 // with its wall clock an hour ahead or behind is never taken over early, and
 // is taken over by expiry within lease + margin + a poll once it is gone.
 func TestForeignHostExpiryUnderSkew(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out leases of simulated hosts: not under -short")
+	}
 	for _, skews := range [][2]string{{"1h", "-1h"}, {"-1h", "1h"}, {"0s", "0s"}} {
 		t.Run(skews[0]+"_vs_"+skews[1], func(t *testing.T) {
 			dir := t.TempDir()
@@ -418,9 +423,7 @@ func TestBadEnvironments(t *testing.T) {
 	// besides it. The attempt must fail without leaving a generation that
 	// nobody can read, which the next holder would have to wait out.
 	t.Run("no inode left for the owner record", func(t *testing.T) {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root to mount a tmpfs")
-		}
+		prereq.Root(t, "mount a tmpfs")
 		dir := t.TempDir()
 		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=64", "tmpfs", dir).CombinedOutput(); err != nil {
 			t.Skipf("cannot mount a tmpfs here: %v %s", err, out)

@@ -46,12 +46,6 @@ func (t *turns) acquired(token uint64, waited time.Duration) {
 	t.metrics.granted(token, waited)
 }
 
-func (t *turns) held() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.holding
-}
-
 // run takes turns until ctx ends. Cancelling ctx stops a wait for the
 // lease; a turn that holds it finishes its commit first.
 func (t *turns) run(ctx context.Context) {

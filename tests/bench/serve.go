@@ -29,13 +29,13 @@ import (
 // index in the background meanwhile; the time until every document is
 // committed is reported too.
 type serveResult struct {
-	rounds           int
-	rate, baseline   []float64 // docs/s per round
-	ratios           []float64
-	ratio            float64
-	p50, p99, max    float64   // ms, over every request of every round
-	drain            []float64 // s from the last ack until all committed
-	requests, failed int
+	rounds         int
+	rate, baseline []float64 // docs/s per round
+	ratios         []float64
+	ratio          float64
+	p50, p99, max  float64   // ms, over every request of every round
+	drain          []float64 // s from the last ack until all committed
+	requests       int
 }
 
 const (

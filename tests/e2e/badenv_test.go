@@ -11,12 +11,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/tests/prereq"
 )
 
 func needRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (mount, another user)")
-	}
+	t.Helper()
+	prereq.Root(t, "mount a tmpfs or run tguard as another user")
 }
 
 // An unreadable file in the walk is skipped, counted and named; the rest

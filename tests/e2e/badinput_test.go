@@ -177,6 +177,9 @@ func onlyTaker(t *testing.T, r testbin.Result, ix, owner string) {
 const takeoverAfter = 550 * time.Millisecond
 
 func TestBadInputLeaseRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lease records of every kind, each waited out: not under -short")
+	}
 	unreadable := []struct {
 		name    string
 		viaIdx  bool   // the contender is "tguard index" instead of "lock exec"

@@ -16,6 +16,8 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tguard/tguard/tests/prereq"
 )
 
 // chaosKillsEnv sets how many tguard index processes TestChaosKills kills.
@@ -77,6 +79,7 @@ func indexedIDs(t *testing.T, ix, query string) []string {
 // tguard flush applies the journal. Every accepted document must then be in
 // the index exactly once: none lost, none duplicated, nothing else there.
 func TestChaosKills(t *testing.T) {
+	prereq.Long(t, "chaos: kills holders at random")
 	target := 12
 	if n, err := strconv.Atoi(os.Getenv(chaosKillsEnv)); err == nil && n > 0 {
 		target = n

@@ -148,6 +148,9 @@ func TestJournaledFileKeptWhenNotCommitted(t *testing.T) {
 // Many small runs do not pile up segments: the merge policy after each
 // commit bounds them, and tguard merge merges them down under the lease.
 func TestSegmentsBoundedAfterSmallRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("many small index runs: not under -short")
+	}
 	root := t.TempDir()
 	ix, docs, j := filepath.Join(root, "index"), filepath.Join(root, "docs"), filepath.Join(root, "j.db")
 	words := corpus(t, docs, "seg", 20)

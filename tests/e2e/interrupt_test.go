@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,13 +14,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/prereq"
 )
 
 var interruptedRe = regexp.MustCompile("interrupted: ([0-9]+) documents journaled; `tguard flush --index (.+)` applies them")
 
-// goSources is $GOROOT/src: thousands of files, slow enough to interrupt.
+// goSources is $GOROOT/src (of the go command that builds tguard, as
+// testbin does): thousands of files, slow enough to interrupt.
 func goSources(t *testing.T) string {
-	src := filepath.Join(runtime.GOROOT(), "src")
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	require.NoError(t, err)
+	src := filepath.Join(strings.TrimSpace(string(goroot)), "src")
 	if _, err := os.Stat(src); err != nil {
 		t.Skipf("no Go sources: %v", err)
 	}
@@ -84,6 +87,9 @@ func flushAll(t *testing.T, ix, journal string, want int) {
 // contents are in the journal by then: flush applies them all after the
 // files are gone.
 func TestInterruptIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("indexes $GOROOT/src until interrupted: not under -short")
+	}
 	src := goSources(t)
 	ix := filepath.Join(t.TempDir(), "index")
 	journal := filepath.Join(t.TempDir(), "j.db")
@@ -111,6 +117,7 @@ func TestInterruptIndex(t *testing.T) {
 // Ctrl-C while flush applies the Go sources: nothing half-done is
 // committed, the lease is free at once, and the next flush applies all.
 func TestInterruptFlush(t *testing.T) {
+	prereq.Long(t, "journals and flushes all of $GOROOT/src")
 	src := goSources(t)
 	ix := filepath.Join(t.TempDir(), "index")
 	journal := filepath.Join(t.TempDir(), "j.db")

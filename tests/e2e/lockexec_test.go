@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/tguard/tguard/tests/prereq"
 	"github.com/tguard/tguard/tests/testbin"
 )
 
@@ -154,8 +155,7 @@ func stamps(t *testing.T, path string) []time.Time {
 	return ts
 }
 
-// lastBeat is the time of the heartbeat in path, read until a whole one is
-// there (date's "> file" truncates before it writes).
+// lastBeat is the time of the last heartbeat in path, waiting for the first.
 func lastBeat(t *testing.T, path string) time.Time {
 	t.Helper()
 	var ts []time.Time
@@ -260,6 +260,7 @@ func TestLockExecLostLeaseKillsCommandBeforeDeadline(t *testing.T) {
 // SIGTERM lease/20 before it and SIGKILL lease/40 before it; tguard exits
 // 76. Not at the first failed renewal: a renewal may still go through.
 func TestLockExecUnrenewedLeaseKillsCommandBeforeDeadline(t *testing.T) {
+	prereq.Root(t, "make a folder immutable (chattr +i)")
 	const lease = 3 * time.Second
 	work := t.TempDir()
 	ix := filepath.Join(work, "ix")

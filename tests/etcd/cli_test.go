@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/prereq"
 )
 
 // corpus writes n text files under dir, each with its own word.
@@ -181,6 +182,7 @@ func TestStatusAndBreak(t *testing.T) {
 // journaled, for a later flush (here with the file backend, as an
 // operator would while the cluster is down; its token is above the last).
 func TestKillWholeClusterWhileIndexing(t *testing.T) {
+	prereq.Long(t, "kills and restarts a whole etcd cluster while indexing")
 	c := startCluster(t, 3)
 	const lease = 3 * time.Second
 	root := t.TempDir()

@@ -14,27 +14,25 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
-)
 
-// skipEnv, set to 1, skips the tests when no etcd server is installed
-// (make deps installs Debian's etcd-server). Without it they fail: a
-// missing server must not pass for a clean run.
-const skipEnv = "TGUARD_ETCD_SKIP"
+	"github.com/tguard/tguard/tests/prereq"
+)
 
 // etcdBin finds the server: Debian's etcd-server (3.4) puts it in
 // /usr/bin. It is installed in seconds by make deps, where building the
 // server from go.etcd.io/etcd/server/v3 at the client's version would add
 // some forty modules to go.mod and minutes of compiling under -race to
 // make test; the client (v3.6) speaks the same v3 API, and every test here
-// passes against it.
+// passes against it. Without it the tests skip with one line, or fail
+// under make test (tests/prereq).
 func etcdBin(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs etcd servers: not under -short")
+	}
 	p, err := exec.LookPath("etcd")
 	if err != nil {
-		if os.Getenv(skipEnv) == "1" {
-			t.Skipf("no etcd server (%v); %s=1", err, skipEnv)
-		}
-		t.Fatalf("no etcd server: %v (make deps installs etcd-server; %s=1 skips)", err, skipEnv)
+		prereq.Missing(t, "needs an etcd server on PATH (package etcd-server): make deps")
 	}
 	return p
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/prereq"
 	"github.com/tguard/tguard/tests/verifier"
 )
 
@@ -70,6 +71,7 @@ func TestKillHolder(t *testing.T) {
 // verifier sees no violation, and the turns stop for no longer than about
 // one election.
 func TestKillOneMember(t *testing.T) {
+	prereq.Long(t, "kills and restarts etcd cluster members")
 	c := startCluster(t, 3)
 	const lease = 5 * time.Second
 	srv := verifier.Start(t)
@@ -137,6 +139,7 @@ func TestKillOneMember(t *testing.T) {
 // nothing once the cluster is gone (each commit is confirmed by a
 // transaction guarded by the mutex's ownership, which needs a quorum).
 func TestKillWholeCluster(t *testing.T) {
+	prereq.Long(t, "kills and restarts a whole etcd cluster")
 	c := startCluster(t, 3)
 	const lease = 3 * time.Second
 	h := startHelper(t, "holder", holderEnv(c, "whole-cluster", lease)...)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tguard/tguard/tests/prereq"
 	"github.com/tguard/tguard/tests/verifier"
 )
 
@@ -52,6 +53,7 @@ func loops(t *testing.T, srv *verifier.Server, c *cluster, key string, n, cycles
 // verifier; then tguard lock exec does the same through the CLI; then the
 // same loops without the lock, which the verifier must catch.
 func TestVerifierOverEtcd(t *testing.T) {
+	prereq.Long(t, "the exclusion verifier over an etcd cluster for a minute")
 	c := startCluster(t, 1)
 	n := envInt(cyclesEnv, 500)
 

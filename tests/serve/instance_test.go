@@ -146,20 +146,6 @@ func jsonl(ids []string) []byte {
 	return []byte(b.String())
 }
 
-// countIDs counts how often each id is a hit of "common" on in.
-func (in *instance) countIDs(t *testing.T, limit int) map[string]int {
-	t.Helper()
-	res, code, err := in.search("common", limit)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, code, "%+v", res)
-	counts := map[string]int{}
-	for _, h := range res.Hits {
-		id, _ := h["id"].(string)
-		counts[id]++
-	}
-	return counts
-}
-
 func tempDirs(t *testing.T) (index, state string) {
 	t.Helper()
 	root := t.TempDir()

@@ -22,10 +22,14 @@ func localLoops(dir, index string, lease time.Duration) []contender {
 
 // The same verifier harness on a local disk: eight loops of "tguard lock
 // exec" on one index, then the same loops without tguard, which the
-// verifier must catch.
+// verifier must catch. -short runs fewer cycles.
 func TestLocalDisk(t *testing.T) {
 	e := newLocalEnv(t)
-	n := envInt(localCyclesEnv, 50)
+	cycles := 50
+	if testing.Short() {
+		cycles = 10
+	}
+	n := envInt(localCyclesEnv, cycles)
 	t.Run("racing", func(t *testing.T) {
 		e.race(t, "local_racing", localLoops(e.local, "idx-local", 2*time.Second), n)
 	})

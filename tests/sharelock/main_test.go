@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/tguard/tguard/tests/helperproc"
-	"github.com/tguard/tguard/tests/smbtest"
 	"github.com/tguard/tguard/tests/testbin"
 	"github.com/tguard/tguard/tests/verifier"
 )
@@ -25,10 +24,6 @@ func TestMain(m *testing.M) {
 	if testBin, err = os.Executable(); err != nil {
 		fmt.Fprintf(os.Stderr, "sharelock: %v\n", err)
 		os.Exit(1)
-	}
-	// No binary needed when the tests will skip for want of a share.
-	if smbtest.Available() != nil && os.Getenv(smbtest.SkipEnv) == "1" {
-		os.Exit(m.Run())
 	}
 	testbin.Main(m, &tguardBin)
 }

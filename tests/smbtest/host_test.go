@@ -115,12 +115,7 @@ func readTrim(t *testing.T, path string) string {
 // So a crashed holder is proved dead by a process of its own host and by
 // no other, and the test process's own identity is untouched.
 func TestOtherHostIdentity(t *testing.T) {
-	if err := smbtest.Available(); err != nil {
-		if os.Getenv(smbtest.SkipEnv) == "1" {
-			t.Skip(err.Error())
-		}
-		t.Fatal(err.Error())
-	}
+	smbtest.Need(t)
 	ownBoot, ownMachine := readTrim(t, "/proc/sys/kernel/random/boot_id"), readTrim(t, "/etc/machine-id")
 	_, err := os.Stat(filepath.Join(smbtest.HostNonceDir, "probe"))
 	require.ErrorIs(t, err, os.ErrNotExist, "a probe file in the real %s", smbtest.HostNonceDir)

@@ -19,8 +19,9 @@
 // neither processes nor mounts, and /tmp/tguard-smb.state lets the next
 // Start remove whatever else is left.
 //
-// Install the packages with make deps. Environment:
-// TGUARD_SKIP_SMB=1 skips instead of failing on a machine without them;
+// Install the packages with make deps. On a machine that cannot run a share
+// (no packages, no /dev/fuse, not root) Start skips the test with one line
+// saying what is missing, or fails it under make test (see tests/prereq).
 // TGUARD_SMB_KEEP=1 keeps the temporary folder (logs) after the test.
 package smbtest
 
@@ -40,14 +41,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tguard/tguard/tests/prereq"
 )
 
 // ShareName is the SMB share name served by smbd.
 const ShareName = "tguard"
-
-// SkipEnv, when set to 1, turns "this machine cannot run an SMB share" into a
-// skip instead of a failure.
-const SkipEnv = "TGUARD_SKIP_SMB"
 
 // KeepEnv, when set to 1, keeps the temporary folder (config, logs, served
 // folder) after the test for inspection; processes and mounts are still
@@ -152,16 +151,29 @@ func Available() error {
 		missing = append(missing, "mount (package mount)")
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("smbtest: missing %s; install with make deps (apt-get install -y %s) or set %s=1 to skip",
-			strings.Join(missing, ", "), strings.Join(Packages, " "), SkipEnv)
+		return fmt.Errorf("needs a Samba share: missing %s: make deps (apt-get install -y %s)",
+			strings.Join(missing, ", "), strings.Join(Packages, " "))
 	}
 	if fi, err := os.Stat("/dev/fuse"); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return fmt.Errorf("smbtest: /dev/fuse is not available (kernel FUSE support, package fuse3); set %s=1 to skip", SkipEnv)
+		return errors.New("needs a Samba share: /dev/fuse is not available (kernel FUSE support, package fuse3)")
 	}
 	if os.Geteuid() != 0 {
-		return fmt.Errorf("smbtest: must run as root (smbd on port 445, FUSE mounts, UTS and mount namespaces); set %s=1 to skip", SkipEnv)
+		return errors.New("needs root to serve and mount a Samba share (smbd on port 445, FUSE mounts, UTS and mount namespaces): run make test as root")
 	}
 	return nil
+}
+
+// Need skips t with Available's one-line reason on a machine that cannot run
+// a share, or fails it under make test (prereq.RequireAllEnv). -short skips
+// it too: a share takes seconds to start and one runs at a time.
+func Need(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a Samba share: not under -short")
+	}
+	if err := Available(); err != nil {
+		prereq.Missing(t, "%v", err)
+	}
 }
 
 // lookSbin finds a program in PATH or in the sbin folders, which a non-login
@@ -189,8 +201,7 @@ func fusermount() (string, error) {
 // Start starts smbd and two smbnetfs client mounts with default options and
 // waits until each mount sees a probe file written through the other. It
 // registers t.Cleanup to unmount, stop the processes and remove the temporary
-// folder. On a machine that cannot run a share it fails the test with a
-// one-line reason, or skips it if TGUARD_SKIP_SMB=1.
+// folder. On a machine that cannot run a share it ends the test as Need does.
 func Start(t testing.TB) *Share {
 	t.Helper()
 	return StartWith(t, Options{})
@@ -199,12 +210,7 @@ func Start(t testing.TB) *Share {
 // StartWith is Start with options.
 func StartWith(t testing.TB, opts Options) *Share {
 	t.Helper()
-	if err := Available(); err != nil {
-		if os.Getenv(SkipEnv) == "1" {
-			t.Skip(err.Error())
-		}
-		t.Fatal(err.Error())
-	}
+	Need(t)
 
 	release, err := lockHost(t)
 	if err != nil {
