@@ -95,11 +95,12 @@ lint-go: $(STATICCHECK)
 	  -name '*.go' -print | xargs gofmt -l); \
 	if [ -n "$$unformatted" ]; then echo "gofmt -l: not formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags failpoints ./cmd/... ./indexer/...
 	$(STATICCHECK) ./...
 
 lint-rust:
 	$(CARGO) fmt --manifest-path rust/Cargo.toml --check
-	$(CARGO) clippy --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml --all-targets -- -D warnings
+	$(CARGO) clippy --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml --all-targets --all-features -- -D warnings
 
 test-rust:
 	$(CARGO) test --release --locked --target $(TRIPLE) --manifest-path rust/Cargo.toml

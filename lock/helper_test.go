@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/tguard/tguard/tests/helperproc"
-	"github.com/tguard/tguard/tests/verifier"
 	"github.com/tguard/tguard/tests/prereq"
+	"github.com/tguard/tguard/tests/verifier"
 )
 
 // Multi-process tests re-execute this test binary as a contender, as Go's
