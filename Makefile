@@ -168,7 +168,7 @@ test-fuzz:
 test-e2e: build
 	$(REQUIRE_ALL) $(GO) test -count=1 -timeout 10m ./tests/e2e/
 
-# The proof harness (issue 5) at full size: the same tests make test runs
+# The proof harness at full size: the same tests make test runs
 # with small defaults, without the race detector (it slows the processes,
 # not the protocol), one package at a time (the share tests share port
 # 445). tests/report writes docs/RELIABILITY.md from the run's own output

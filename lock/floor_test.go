@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Issue 10 case 5: the lease folder is deleted after five grants (an
+// The lease folder is deleted after five grants (an
 // operator "clears a stale lock"); with the index's committed token as the
 // floor, the next token is 6, not 1.
 func TestTokenFloorAfterLeaseFolderLost(t *testing.T) {

@@ -44,7 +44,7 @@ func reapedPID(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
-// Issue 10 case 3: a boot id that differs proves nothing (the record may
+// A boot id that differs proves nothing (the record may
 // come from another machine with the same hostname, machine id and initial
 // PID namespace). A live holder whose record names another boot and a dead
 // PID is not taken over while it renews; the old code granted the waiter
@@ -73,7 +73,7 @@ func TestAnotherBootIsNotDead(t *testing.T) {
 	c.Expect(t, "released", 10*time.Second) // it never lost its lease
 }
 
-// Issue 10 case 3: two hosts that share boot id, hostname, machine id and
+// Two hosts that share boot id, hostname, machine id and
 // PID namespace (as far as the records tell) but not the per-boot memory
 // file system have different host nonces: a crashed holder of the other is
 // waited out by expiry, not judged dead.

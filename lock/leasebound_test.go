@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Issue 10 case 4: a waiter that cannot read the holder's record still
+// A waiter that cannot read the holder's record still
 // knows a bound of the holder's lease (the declared lease-<ms> folders), so
 // a waiter with a much shorter lease does not take over early. The holder
 // runs with 3 s, the waiter with 200 ms; the old code granted the waiter

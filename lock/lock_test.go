@@ -53,9 +53,9 @@ func TestSketch(t *testing.T) {
 	require.NoError(t, lease2.Release(ctx))
 }
 
-// Defect 6 of the sketch (acquire again under one's own lock): the lease is
-// not re-entrant; a second acquire by the same owner is refused, so callers
-// take one lease for a whole batch.
+// Acquiring again under one's own lease: the lease is not re-entrant; a
+// second acquire by the same owner is refused, so callers take one lease
+// for a whole batch.
 func TestNotReentrant(t *testing.T) {
 	ctx := context.Background()
 	l := newTestLocker(t, t.TempDir())
@@ -145,7 +145,7 @@ func TestRenewalKeepsLease(t *testing.T) {
 	assert.NoError(t, lease.Release(ctx), "release is idempotent")
 }
 
-// Defect 3: a renewal and a takeover racing for the same slot end with
+// A renewal and a takeover racing for the same slot end with
 // exactly one winner, every time.
 func TestRenewalRacesTakeover(t *testing.T) {
 	for i := 0; i < 200; i++ {
@@ -174,8 +174,8 @@ func TestRenewalRacesTakeover(t *testing.T) {
 	}
 }
 
-// Defect 1: a crashed holder's lease is taken over (the sketch's create-new
-// failed forever on the stale file), at once on the same host.
+// A crashed holder's lease is taken over (a stale record never blocks
+// forever), at once on the same host.
 func TestDeadHolderTakenOverAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	c := startChild(t, "crash", "", param("DIR", dir), param("LEASE", "30s"))
@@ -223,7 +223,7 @@ func TestKilledHolderFailover(t *testing.T) {
 	}
 }
 
-// Defect 4, PID reuse, and issue 10 case 3: only a record provably written
+// PID reuse and cloned hosts: only a record provably written
 // on this boot of this machine (same host nonce, boot id, hostname, machine
 // id, PID namespace) is judged; a live PID whose start time differs is a
 // dead holder; anything else is unknown, never dead.
@@ -258,9 +258,10 @@ func TestJudgeHolder(t *testing.T) {
 	assert.Equal(t, fateUnknown, judgeHolder(rec, noNonce), "without a nonce this host proves nothing")
 }
 
-// Defect 5 and foreign hosts: a holder on another host (own UTS namespace)
-// with its wall clock an hour ahead or behind is never taken over early, and
-// is taken over by expiry within lease + margin + a poll once it is gone.
+// Foreign hosts and skewed clocks: a holder on another host (own UTS
+// namespace) with its wall clock an hour ahead or behind is never taken
+// over early, and is taken over by expiry within lease + margin + a poll
+// once it is gone.
 func TestForeignHostExpiryUnderSkew(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out leases of simulated hosts: not under -short")

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Issue 10 case 7: a holder that renews but never progresses stops
+// A holder that renews but never progresses stops
 // renewing after the stall timeout; its lease ends with ErrStalled (and
 // ErrLeaseLost), it is not released, and a waiter takes it over once it
 // has expired.

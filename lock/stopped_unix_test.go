@@ -16,10 +16,10 @@ import (
 
 // Windows has no SIGSTOP: this test stays on Unix.
 
-// Defect 4: a stopped holder is alive (signal 0, never SIGCONT): it is not
+// A stopped holder is alive (signal 0, never SIGCONT): it is not
 // taken over early and stays stopped; once its lease has expired on the
 // waiter's clock it is taken over, and its release then fails without
-// touching the successor (defect 2).
+// touching the successor.
 func TestStoppedHolderIsAliveThenExpires(t *testing.T) {
 	dir := t.TempDir()
 	const lease = 600 * time.Millisecond

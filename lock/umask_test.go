@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Issue 10 case 8: what the lock creates in the index folder follows the
+// What the lock creates in the index folder follows the
 // process's umask, so another account (umask 0, or a shared group) can take
 // the lease. With umask 0: folders 0777, files 0666; the old code made
 // them 0755 and 0644 whatever the umask.

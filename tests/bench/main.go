@@ -1,4 +1,4 @@
-// Command bench runs tguard's benchmarks (issue 6): indexing through the
+// Command bench runs tguard's benchmarks: indexing through the
 // bridge against native Rust, the lock's acquire/release against the bare
 // system calls and against flock, handoff and same-host failover between
 // processes, contended indexing, and peak memory. It prints a table, writes

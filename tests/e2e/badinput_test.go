@@ -16,7 +16,7 @@ import (
 	"github.com/tguard/tguard/tests/testbin"
 )
 
-// Bad input (issue 5, item 8): corrupt lease records and bad environments,
+// Bad input: corrupt lease records and bad environments,
 // each against the built binary. Every row gives a clear one-line error or a
 // safe takeover, never a panic trace and never two holders, and logs one
 // line for the report:

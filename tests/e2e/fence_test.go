@@ -31,7 +31,7 @@ func finish(t *testing.T, p *testbin.Proc) (int, string) {
 	return p.Resume(t, 2*time.Minute), p.Stderr()
 }
 
-// Issue 10, case 1: a holder H whose lease was force-broken while it was
+// A holder H whose lease was force-broken while it was
 // stopped right before its commit still believes in its lease. Its
 // successor W (a higher token) opens the index and stops before its own
 // commit. H then
@@ -75,7 +75,7 @@ func TestForceBrokenHolderCannotEraseOrBeErased(t *testing.T) {
 	everyWordOnce(t, ix, hwords)
 }
 
-// Issue 10, case 2: a writer's entries leave its journal only when a later
+// A writer's entries leave its journal only when a later
 // grant reads them in the index. Here the index loses the writer's commit
 // after the writer believed it landed (an operator restores a copy taken
 // before it: the same effect as a successor publishing over it); the next
@@ -119,7 +119,7 @@ func TestJournalKeptUntilConfirmed(t *testing.T) {
 	everyWordOnce(t, ix, words)
 }
 
-// Issue 10, case 5: the lease folder is removed after five commits (an
+// The lease folder is removed after five commits (an
 // operator "clearing a stale lock", or a copy without dot folders). Tokens
 // restarted at 1 and every later run was fenced (exit 76) for ever; with
 // the token floor read from the index, the next grant is above the
@@ -145,7 +145,7 @@ func TestTokensAnchoredToTheIndex(t *testing.T) {
 	everyWordOnce(t, ix, words)
 }
 
-// Issue 10, case 9: a publish on a share that replaces meta.json by delete
+// A publish on a share that replaces meta.json by delete
 // then rename can fail between the two, leaving the new commit only in its
 // temporary file. Opening such an index says exactly how to restore it,
 // and never creates a new index over it; after the move it opens.
@@ -174,7 +174,7 @@ func TestMissingMetaWithCompleteTemporary(t *testing.T) {
 	everyWordOnce(t, ix, words)
 }
 
-// Issue 10, case 8: with umask 0 (or a shared group), another service
+// With umask 0 (or a shared group), another service
 // account must be able to search the index and take the lease. Lease
 // folders used to be made 0755 whatever the umask, and Tantivy wrote
 // .managed.json 0600, so "nobody" could not even search.
@@ -203,7 +203,7 @@ func TestSecondAccountSharesTheIndex(t *testing.T) {
 	everyWordOnce(t, ix, append(words, more...))
 }
 
-// Issue 10, case 7: another process on the writer's host holds Tantivy's
+// Another process on the writer's host holds Tantivy's
 // meta lock and never lets go (a stopped "tguard search" holds it while it
 // reloads). Tantivy takes that lock, blocking, after publishing a commit
 // (to collect garbage); the writer used to wait there for ever while its

@@ -23,7 +23,7 @@ import (
 	"github.com/tguard/tguard/tests/testbin"
 )
 
-// Issue 10, case 6: a "lock exec" command, and what it starts, must not
+// A "lock exec" command, and what it starts, must not
 // outlive its holder's lease. The commands below write heartbeats: the
 // time (nanoseconds since the epoch, from date(1)) to a file every 50 ms,
 // from the command itself and from a grandchild it starts in the

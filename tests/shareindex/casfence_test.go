@@ -172,7 +172,7 @@ func (f *casFixture) check(t *testing.T) {
 	}
 }
 
-// Issue 10 case 1 on the real SMB share, the two mounts as two hosts (each
+// On the real SMB share, the two mounts as two hosts (each
 // with its own hostname, boot id, machine id and host nonce), where
 // Tantivy's writer lock (a flock, local to one client) does not reach from
 // one to the other. Holder H on host A stops right before its commit and
