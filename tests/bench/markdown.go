@@ -252,9 +252,10 @@ func (b *bench) markdown(r *results, head []byte) string {
 	p("one file changed. Each run commits one small segment; after each commit the writer merges what")
 	p("Tantivy's log merge policy picks among segments of at most 1,000 documents (eight of one size")
 	p("class into one), under the same lease and fence. Then `tguard merge --index DIR` (default")
-	p("--segments 1): %d segment(s) left. A build that journals every file on every run (as tguard")
-	p("did before incremental runs) rewrites all 100 documents each run, and Tantivy drops a segment whose documents are")
-	p("all deleted at the commit, so its segment count stays low while each run commits everything.", in.mergedTo)
+	p("--segments 1): %d segment(s) left. A build that journals every file on every run (as tguard", in.mergedTo)
+	p("did before incremental runs) rewrites all 100 documents each run, and Tantivy drops a segment")
+	p("whose documents are all deleted at the commit, so its segment count stays low while each run")
+	p("commits everything.")
 	p("")
 
 	if r.serve != nil {
