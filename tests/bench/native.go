@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"io"
 
 	"github.com/tguard/tguard/bridge"
@@ -24,34 +22,13 @@ type nativeBatch struct {
 // addLinesFrom sends r's lines in buffers of about nativeBatchBytes of
 // whole lines (a longer line gets a buffer of its own).
 func (n *nativeBatch) addLinesFrom(r io.Reader) error {
-	buf := make([]byte, nativeBatchBytes)
-	have := 0
-	for {
-		k, err := io.ReadFull(r, buf[have:])
-		have += k
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-		if err != nil && !eof {
+	return bridge.ForEachLineBuffer(r, nativeBatchBytes, func(lines []byte) error {
+		res, err := n.w.AddJSONLines(lines)
+		if err != nil {
 			return err
 		}
-		cut := have
-		if !eof {
-			cut = bytes.LastIndexByte(buf[:have], '\n') + 1
-			if cut == 0 { // one line longer than the buffer
-				buf = append(buf, make([]byte, len(buf))...)
-				continue
-			}
-		}
-		if cut > 0 {
-			res, err := n.w.AddJSONLines(buf[:cut])
-			if err != nil {
-				return err
-			}
-			n.added += res.Added
-			n.bad += res.Bad
-		}
-		if eof {
-			return nil
-		}
-		have = copy(buf, buf[cut:have])
-	}
+		n.added += res.Added
+		n.bad += res.Bad
+		return nil
+	})
 }

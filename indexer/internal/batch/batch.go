@@ -5,7 +5,6 @@ package batch
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -103,38 +102,18 @@ func (b *Batcher) AddLines(chunk []byte, first int, path string) error {
 // reads into h if h is not nil, and calls progress (if not nil) after
 // each buffer.
 func FeedLines(b *Batcher, r io.Reader, path string, h hash.Hash, progress func()) error {
-	buf := make([]byte, max(b.MaxBytes, 1<<16))
-	have, line := 0, 1
-	for {
-		n, err := io.ReadFull(r, buf[have:])
+	line := 1
+	return bridge.ForEachLineBuffer(r, max(b.MaxBytes, 1<<16), func(lines []byte) error {
 		if h != nil {
-			h.Write(buf[have : have+n])
+			h.Write(lines)
 		}
-		have += n
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-		if err != nil && !eof {
+		if err := b.AddLines(lines, line, path); err != nil {
 			return err
 		}
-		cut := have
-		if !eof {
-			cut = bytes.LastIndexByte(buf[:have], '\n') + 1
-			if cut == 0 { // one line longer than the buffer
-				buf = append(buf, make([]byte, len(buf))...)
-				continue
-			}
+		line += bytes.Count(lines, []byte{'\n'})
+		if progress != nil {
+			progress()
 		}
-		if cut > 0 {
-			if err := b.AddLines(buf[:cut], line, path); err != nil {
-				return err
-			}
-			line += bytes.Count(buf[:cut], []byte{'\n'})
-			if progress != nil {
-				progress()
-			}
-		}
-		if eof {
-			return nil
-		}
-		have = copy(buf, buf[cut:have])
-	}
+		return nil
+	})
 }
