@@ -15,13 +15,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tguard/tguard/tests/helperproc"
+	"github.com/tguard/tguard/tests/share"
 	"github.com/tguard/tguard/tests/smbtest"
 )
 
@@ -138,7 +138,7 @@ func setErr(r *Resp, err error) {
 		return
 	}
 	r.OK = false
-	r.Errno = errnoName(err)
+	r.Errno = share.Outcome(err)
 	r.Err = err.Error()
 }
 
@@ -238,7 +238,7 @@ func (st *agentState) do(req Req) (r Resp) {
 		names, err := listNames(st.p(req.Path2))
 		r.Names = names
 		if err != nil {
-			r.Err2 = errnoName(err)
+			r.Err2 = share.Outcome(err)
 		}
 
 	case "wait_list": // list Path until Name is present (Want) or absent (!Want)
@@ -285,7 +285,7 @@ func (st *agentState) do(req Req) (r Resp) {
 			switch {
 			case err != nil:
 				r.Errors++
-				r.Err2 = errnoName(err)
+				r.Err2 = share.Outcome(err)
 			case bytes.Equal(data, req.Data):
 				r.SeenNs = time.Now().UnixNano()
 				r.OK = true
@@ -403,7 +403,7 @@ func (st *agentState) do(req Req) (r Resp) {
 			r.Polls++
 			switch {
 			case err != nil:
-				r.Counts[errnoName(err)]++
+				r.Counts[share.Outcome(err)]++
 			case validRecord(data):
 				r.Counts["ok"]++
 			case shortRead(data):
@@ -428,7 +428,7 @@ func (st *agentState) do(req Req) (r Resp) {
 				err = os.Rename(st.p(tmp), st.p(req.Path))
 			}
 			if err != nil {
-				r.Counts[errnoName(err)]++
+				r.Counts[share.Outcome(err)]++
 				_ = os.Remove(st.p(tmp))
 			} else {
 				r.Counts["ok"]++
@@ -441,32 +441,6 @@ func (st *agentState) do(req Req) (r Resp) {
 		r.Err = "unknown op " + req.Op
 	}
 	return r
-}
-
-var errnoNames = map[syscall.Errno]string{
-	syscall.EPERM: "EPERM", syscall.ENOENT: "ENOENT", syscall.EIO: "EIO",
-	syscall.EBADF: "EBADF", syscall.EAGAIN: "EAGAIN", syscall.EACCES: "EACCES",
-	syscall.EBUSY: "EBUSY", syscall.EEXIST: "EEXIST", syscall.EXDEV: "EXDEV",
-	syscall.ENOTDIR: "ENOTDIR", syscall.EISDIR: "EISDIR", syscall.EINVAL: "EINVAL",
-	syscall.ENOSPC: "ENOSPC", syscall.EROFS: "EROFS", syscall.EMLINK: "EMLINK",
-	syscall.ENOTEMPTY: "ENOTEMPTY", syscall.ENOSYS: "ENOSYS", syscall.ENOTSUP: "ENOTSUP",
-	syscall.ESTALE: "ESTALE", syscall.ETXTBSY: "ETXTBSY", syscall.ENOLCK: "ENOLCK",
-	syscall.EINTR: "EINTR", syscall.ENOTCONN: "ENOTCONN", syscall.ETIMEDOUT: "ETIMEDOUT",
-	syscall.ECONNREFUSED: "ECONNREFUSED", syscall.ENODATA: "ENODATA",
-}
-
-func errnoName(err error) string {
-	if err == nil {
-		return ""
-	}
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		if n, ok := errnoNames[en]; ok {
-			return n
-		}
-		return fmt.Sprintf("errno%d", int(en))
-	}
-	return "other"
 }
 
 // --------------------------------------------------------------- test side
@@ -596,21 +570,4 @@ func Race(a, b *Agent, reqA, reqB Req) (Resp, Resp) {
 	pa := a.Go(reqA)
 	pb := b.Go(reqB)
 	return pa.Wait(), pb.Wait()
-}
-
-// counts renders a histogram like "EEXIST:199,ENOENT:1".
-func counts(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s:%d", k, m[k]))
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ",")
 }

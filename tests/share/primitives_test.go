@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tguard/tguard/tests/share"
 	"github.com/tguard/tguard/tests/smbtest"
 )
 
@@ -148,7 +149,7 @@ func (e *env) testMkdirRace(t *testing.T) {
 		}
 	}
 	e.fig(t, "mkdir_race", "rounds", n, "one_winner", oneWinner, "double_wins", doubleWins,
-		"no_winner", noWinner, "a_wins", aWins, "b_wins", bWins, "loser_errno", counts(loserErr), "start_skew", skewStats(skews))
+		"no_winner", noWinner, "a_wins", aWins, "b_wins", bWins, "loser_errno", share.Counts(loserErr), "start_skew", skewStats(skews))
 	assert.Equal(t, n, oneWinner, "mkdir must have exactly one winner in every round")
 	assert.Zero(t, doubleWins, "mkdir won by both hosts")
 	assert.Equal(t, map[string]int{"EEXIST": oneWinner}, loserErr, "the loser must see EEXIST")
@@ -192,7 +193,7 @@ func (e *env) testExclCreateRace(t *testing.T) {
 		}
 	}
 	e.fig(t, "excl_create_race", "rounds", n, "one_winner", oneWinner, "double_wins", doubleWins,
-		"no_winner", noWinner, "loser_errno", counts(loserErr), "content_after_double_win", counts(survivor),
+		"no_winner", noWinner, "loser_errno", share.Counts(loserErr), "content_after_double_win", share.Counts(survivor),
 		"start_skew", skewStats(skews))
 	// Only what cannot flake: somebody creates the file in every round.
 	assert.Zero(t, noWinner, "a create of a new name failed for both hosts")
@@ -290,8 +291,8 @@ func (e *env) testRenameOverWhileReading(t *testing.T) {
 	reads := A.Go(Req{Op: "read_loop", Path: rec, Timeout: 3 * time.Second, Delay: time.Millisecond})
 	w := B.Must(Req{Op: "rename_loop", Path: rec, Size: n, Delay: 5 * time.Millisecond})
 	r := reads.Wait()
-	e.fig(t, "rename_over_while_reading", "renames", n, "rename_result", counts(w.Counts),
-		"reads", r.Polls, "read_result", counts(r.Counts), "rename_loop_ms", (w.EndNs-w.StartNs)/1e6)
+	e.fig(t, "rename_over_while_reading", "renames", n, "rename_result", share.Counts(w.Counts),
+		"reads", r.Polls, "read_result", share.Counts(r.Counts), "rename_loop_ms", (w.EndNs-w.StartNs)/1e6)
 	// What the protocol relies on: a record renamed over another is never
 	// read as a mix of the two. A short read (stale size) can happen; the
 	// owner record is never renamed over, and meta.json's readers compare
@@ -461,7 +462,7 @@ func (e *env) testMkdirInRemovedFolder(t *testing.T) {
 			res[r.Errno]++
 		}
 	}
-	e.fig(t, "mkdir_in_removed_folder", "rounds", n, "result", counts(res))
+	e.fig(t, "mkdir_in_removed_folder", "rounds", n, "result", share.Counts(res))
 	assert.Zero(t, res["ok"], "mkdir succeeded in a folder removed by the other host")
 	assert.Equal(t, n, res["ENOENT"], "expected ENOENT every time")
 }
@@ -594,7 +595,7 @@ func (e *env) testReuseNameRemovedByOther(t *testing.T) {
 		B.Must(Req{Op: "unlink", Path: r})
 		rename[res(A.Do(Req{Op: "write_rename", Path: r, Path2: r + ".tmp", Data: []byte("again")}))]++
 	}
-	e.fig(t, "reuse_name_removed_by_other", "rounds", n, "create", counts(create), "create_excl", counts(createExcl), "mkdir", counts(mkdir), "rename_onto", counts(rename))
+	e.fig(t, "reuse_name_removed_by_other", "rounds", n, "create", share.Counts(create), "create_excl", share.Counts(createExcl), "mkdir", share.Counts(mkdir), "rename_onto", share.Counts(rename))
 	// The lease's markers are made by an exclusive create because a
 	// truncating one can fail here (lock/layout.go, writeMarker): the
 	// exclusive create of a name the other host just removed must work.

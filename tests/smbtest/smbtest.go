@@ -168,7 +168,8 @@ func Available() error {
 // it too: a share takes seconds to start and one runs at a time.
 func Need(t testing.TB) {
 	t.Helper()
-	if testing.Short() {
+	// testing.Short panics outside a test binary (go run ./tests/share/probe).
+	if testing.Testing() && testing.Short() {
 		t.Skip("needs a Samba share: not under -short")
 	}
 	if err := Available(); err != nil {

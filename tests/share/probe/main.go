@@ -24,12 +24,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/tguard/tguard/tests/share"
 	"github.com/tguard/tguard/tests/smbtest"
 )
 
@@ -129,7 +129,7 @@ func (p *probe) exclCreateExisting(n int) {
 		res[p.createExcl("b", p.share.MountB, dir, name, "b")]++
 	}
 	got, _ := os.ReadFile(filepath.Join(p.share.Root, dir, "f00"))
-	p.fig("excl_create_existing", "rounds", n, "b_result", counts(res), "content_f00", strconv.Quote(string(got)))
+	p.fig("excl_create_existing", "rounds", n, "b_result", share.Counts(res), "content_f00", strconv.Quote(string(got)))
 }
 
 func (p *probe) createExcl(host, mount, dir, name, data string) string {
@@ -155,19 +155,6 @@ func (p *probe) fig(name string, kv ...any) {
 		fmt.Fprintf(&b, " %v=%v", kv[i], kv[i+1])
 	}
 	fmt.Println(b.String())
-}
-
-func counts(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s:%d", k, m[k]))
-	}
-	return strings.Join(parts, ",")
 }
 
 // op runs one operation on this simulated host and prints its result: "ok"
@@ -212,44 +199,12 @@ func op(args []string) int {
 	return 0
 }
 
+// result names err's outcome: "ok" for nil (share.Outcome).
 func result(err error) string {
 	if err == nil {
 		return "ok"
 	}
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		if name := errnoName(en); name != "" {
-			return name
-		}
-		return fmt.Sprintf("errno%d", int(en))
-	}
-	return "other"
-}
-
-func errnoName(en syscall.Errno) string {
-	switch en {
-	case syscall.EEXIST:
-		return "EEXIST"
-	case syscall.EAGAIN:
-		return "EAGAIN"
-	case syscall.EACCES:
-		return "EACCES"
-	case syscall.ENOENT:
-		return "ENOENT"
-	case syscall.EPERM:
-		return "EPERM"
-	case syscall.EBUSY:
-		return "EBUSY"
-	case syscall.ENOLCK:
-		return "ENOLCK"
-	case syscall.EIO:
-		return "EIO"
-	case syscall.ENOSYS:
-		return "ENOSYS"
-	case syscall.EOPNOTSUPP:
-		return "EOPNOTSUPP"
-	}
-	return ""
+	return share.Outcome(err)
 }
 
 // runner is the testing.TB smbtest.StartWith wants, for a program: logs
