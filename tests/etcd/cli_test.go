@@ -14,20 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tguard/tguard/tests/prereq"
+	"github.com/tguard/tguard/tests/testbin"
 )
-
-// corpus writes n text files under dir, each with its own word.
-func corpus(t *testing.T, dir, tag string, n int) []string {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	words := make([]string, n)
-	for i := range words {
-		words[i] = fmt.Sprintf("%sword%d", tag, i)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%03d.txt", i)),
-			[]byte("common text\n"+words[i]+"\n"), 0o644))
-	}
-	return words
-}
 
 func indexToken(t *testing.T, ix string) uint64 {
 	t.Helper()
@@ -57,8 +45,8 @@ func TestZombieFenced(t *testing.T) {
 	root := t.TempDir()
 	ix := filepath.Join(root, "index")
 	env := []string{"TGUARD_ETCD_ENDPOINTS=" + c.endpoints()}
-	zwords := corpus(t, filepath.Join(root, "z"), "zombie", 3)
-	swords := corpus(t, filepath.Join(root, "s"), "successor", 3)
+	zwords := testbin.Corpus(t, filepath.Join(root, "z"), "zombie", 3)
+	swords := testbin.Corpus(t, filepath.Join(root, "s"), "successor", 3)
 	zj, sj := filepath.Join(root, "z.db"), filepath.Join(root, "s.db")
 
 	z := tguardBin.Command("index", "--index", ix, "--backend", "etcd", "--owner", "Z", "--journal", zj,
@@ -108,7 +96,7 @@ func TestTokensAcrossBackends(t *testing.T) {
 	var prev uint64
 	for i, backend := range []string{"file", "file", "etcd", "file", "file", "file", "etcd", "etcd", "file"} {
 		docs := filepath.Join(root, "d"+strconv.Itoa(i))
-		corpus(t, docs, fmt.Sprintf("run%d", i), 1)
+		testbin.Corpus(t, docs, fmt.Sprintf("run%d", i), 1)
 		code, _, errs := tguard(t, env, "index", "--index", ix, "--backend", backend, "--journal", j, "--lease", "2s", docs)
 		require.Equal(t, 0, code, "run %d (%s): %s", i, backend, errs)
 		tok := indexToken(t, ix)
@@ -189,12 +177,12 @@ func TestKillWholeClusterWhileIndexing(t *testing.T) {
 	ix := filepath.Join(root, "index")
 	j := filepath.Join(root, "j.db")
 	env := []string{"TGUARD_ETCD_ENDPOINTS=" + c.endpoints()}
-	corpus(t, filepath.Join(root, "seed"), "seed", 1)
+	testbin.Corpus(t, filepath.Join(root, "seed"), "seed", 1)
 	code, _, errs := tguard(t, env, "index", "--index", ix, "--backend", "etcd", "--journal", j, filepath.Join(root, "seed"))
 	require.Equal(t, 0, code, errs)
 	before := indexToken(t, ix)
 
-	words := corpus(t, filepath.Join(root, "docs"), "outage", 20)
+	words := testbin.Corpus(t, filepath.Join(root, "docs"), "outage", 20)
 	p := tguardBin.Command("--log-level", "info", "index", "--index", ix, "--backend", "etcd",
 		"--journal", j, "--lease", lease.String(), "--batch", "1", filepath.Join(root, "docs")).With(env...).Start(t)
 	output := func() string { return p.Stdout() + p.Stderr() }

@@ -110,9 +110,9 @@ func newCASFixture(t *testing.T, share *smbtest.Share, name string) *casFixture 
 	t.Helper()
 	local := t.TempDir()
 	f := &casFixture{ixA: filepath.Join(share.MountA, name), ixB: filepath.Join(share.MountB, name)}
-	f.seed = corpus(t, filepath.Join(local, "seed"), name+"seed", 3)
-	f.hwords = corpus(t, filepath.Join(local, "h"), name+"holder", 5)
-	f.wwords = corpus(t, filepath.Join(local, "w"), name+"successor", 5)
+	f.seed = testbin.Corpus(t, filepath.Join(local, "seed"), name+"seed", 3)
+	f.hwords = testbin.Corpus(t, filepath.Join(local, "h"), name+"holder", 5)
+	f.wwords = testbin.Corpus(t, filepath.Join(local, "w"), name+"successor", 5)
 	f.wdocs = filepath.Join(local, "w")
 	f.hj, f.wj = filepath.Join(local, "h.db"), filepath.Join(local, "w.db")
 

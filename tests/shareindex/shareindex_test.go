@@ -32,18 +32,6 @@ func onHost(host string, env []string, args ...string) *testbin.Cmd {
 	return tguardBin.Command(args...).With(env...).Prep(func(c *exec.Cmd) { smbtest.OtherHost(host, c) })
 }
 
-func corpus(t *testing.T, dir, tag string, n int) []string {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	words := make([]string, n)
-	for i := range words {
-		words[i] = fmt.Sprintf("%sword%d", tag, i)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%03d.txt", i)),
-			[]byte("shared text\n"+words[i]+"\n"), 0o644))
-	}
-	return words
-}
-
 func stats(t *testing.T, host, ix string) (docs int, token uint64) {
 	t.Helper()
 	var s struct {
@@ -112,8 +100,8 @@ func zombieTrial(t *testing.T, share *smbtest.Share, n int, mode zombieMode) zom
 	if mode == randomPause {
 		files = 1000 // enough work that the pause lands in it
 	}
-	zwords := corpus(t, filepath.Join(local, "z"), fmt.Sprintf("zombie%d", n), files)
-	swords := corpus(t, filepath.Join(local, "s"), fmt.Sprintf("successor%d", n), 5)
+	zwords := testbin.Corpus(t, filepath.Join(local, "z"), fmt.Sprintf("zombie%d", n), files)
+	swords := testbin.Corpus(t, filepath.Join(local, "s"), fmt.Sprintf("successor%d", n), 5)
 	name := fmt.Sprintf("index-%02d", n)
 	ixA, ixB := filepath.Join(share.MountA, name), filepath.Join(share.MountB, name)
 	zj := filepath.Join(local, "zombie.db")
